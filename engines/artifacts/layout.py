@@ -1,0 +1,35 @@
+"""Where every artifact lives under the artifacts directory (docs/artifacts.md documents each)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactPaths:
+    root: Path
+
+    @property
+    def orders(self) -> Path:
+        return self.root / "orders.csv"
+
+    @property
+    def signals(self) -> Path:
+        return self.root / "signals.csv"
+
+    def checkpoint(self, engine: str) -> Path:
+        return self.root / "checkpoints" / f"{engine}.json"
+
+    def journal(self, day: date, engine: str) -> Path:
+        return self.root / "journal" / day.isoformat() / f"{engine}.jsonl"
+
+    def heartbeat(self, engine: str) -> Path:
+        return self.root / "heartbeat" / f"{engine}.json"
+
+    def session_outcome(self, day: date) -> Path:
+        return self.root / "sessions" / f"{day.isoformat()}.json"
+
+    def daily_report(self, day: date, suffix: str) -> Path:
+        return self.root / "reports" / "daily" / f"{day.isoformat()}.{suffix}"

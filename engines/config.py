@@ -1,0 +1,452 @@
+"""The whole configuration as one validated, frozen model, loaded once, before anything starts.
+
+Two layers, as everywhere here: the schema (types, unknown keys, enums) and then small named
+cross-field rules. Every error names the key (or file:line), the value, and what is allowed, and is
+raised as ConfigError (exit code 2). See configs/dev.yaml for the annotated shape.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import math
+from collections.abc import Collection, Sequence
+from datetime import time
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from engines.errors import ConfigError
+from engines.instruments import Underlying
+from engines.market.reference import STOCKS
+from engines.nse_calendar import last_weekday, now_ist
+
+
+class EngineName(StrEnum):
+    FNO = "fno"
+    EQUITY = "equity"
+    OPTIONS = "options"
+
+
+class FeedKind(StrEnum):
+    SIM = "sim"
+    KITE = "kite"
+
+
+# --- field types: the constraints live here, not in scattered ifs -------------------------------
+
+
+def _parse_clock_time(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 09:15 as the sexagesimal integer 555.
+        hours, minutes = divmod(value, 60)
+        value = f"{hours:02d}:{minutes:02d}"
+    if isinstance(value, str):
+        try:
+            hours_text, minutes_text = value.strip().split(":")
+            parsed = time(int(hours_text), int(minutes_text))
+        except ValueError:
+            pass
+        else:
+            return parsed
+    raise PydanticCustomError(
+        "clock_time", "{value} is not a time of day; use 'HH:MM' in IST, e.g. '09:15'", {"value": repr(value)}
+    )
+
+
+def _parse_underlying(value: Any) -> Underlying:
+    try:
+        return Underlying(value)
+    except ValueError:
+        known = ", ".join(u.value for u in Underlying)
+        raise PydanticCustomError(
+            "underlying",
+            "{value} is not a known underlying (known: {known})",
+            {"value": repr(value), "known": known},
+        ) from None
+
+
+def _parse_speed(value: Any) -> float:
+    if value == "max":
+        return math.inf
+    if not isinstance(value, bool):
+        try:
+            speed = float(value)
+        except (TypeError, ValueError):
+            pass
+        else:
+            if speed > 0 and math.isfinite(speed):
+                return speed
+    raise PydanticCustomError(
+        "speed",
+        "{value} is not a speed; use a positive multiple of real time "
+        "(e.g. 400 plays a day in about a minute) or 'max'",
+        {"value": repr(value)},
+    )
+
+
+ClockTime = Annotated[time, BeforeValidator(_parse_clock_time)]
+UnderlyingField = Annotated[Underlying, BeforeValidator(_parse_underlying)]
+Speed = Annotated[float, BeforeValidator(_parse_speed)]
+Rupees = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+Symbol = Annotated[str, Field(pattern=r"^[A-Z0-9&\-]{1,20}$")]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- sections -----------------------------------------------------------------------------------
+
+
+class SessionConfig(Frozen):
+    market_open_ist: ClockTime = time(9, 15)
+    market_close_ist: ClockTime = time(15, 30)
+    square_off_ist: ClockTime = time(15, 20)  # flatten every position and stop new entries
+
+    @model_validator(mode="after")
+    def _times_in_order(self) -> SessionConfig:
+        if self.market_close_ist <= self.market_open_ist:
+            raise _rule_error(
+                "market_close_ist",
+                self.market_close_ist,
+                f"must be after market_open_ist ({self.market_open_ist:%H:%M})",
+            )
+        if not self.market_open_ist < self.square_off_ist <= self.market_close_ist:
+            raise _rule_error(
+                "square_off_ist",
+                self.square_off_ist,
+                f"must be after market_open_ist ({self.market_open_ist:%H:%M}) and not after "
+                f"market_close_ist ({self.market_close_ist:%H:%M})",
+            )
+        return self
+
+
+class TradingConfig(Frozen):
+    mode: Literal["paper"] = "paper"
+    fno_universe: tuple[UnderlyingField, ...] = tuple(Underlying)
+    options_underlyings: tuple[UnderlyingField, ...] = tuple(Underlying)
+    equity_universe: tuple[Symbol, ...] = ()  # empty: read equity_universe_csv
+    equity_universe_csv: Path = Path("universe_equity.csv")  # relative to the config file
+    paper_capital: Rupees  # per engine: each engine is its own paper account
+    max_daily_loss: Rupees  # per engine: breach squares off everything and halts new entries
+    per_symbol_max_loss: Rupees  # breach squares off that symbol and blocks it for the day
+    max_open_positions: Annotated[int, Field(gt=0)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TradingConfig:
+        for key in ("fno_universe", "options_underlyings", "equity_universe"):
+            _reject_duplicates(key, getattr(self, key))
+        if self.max_daily_loss >= self.paper_capital:
+            raise _rule_error(
+                "max_daily_loss", self.max_daily_loss, f"must be below paper_capital ({self.paper_capital})"
+            )
+        return self
+
+
+class EmaCrossConfig(Frozen):
+    fast_ema: Annotated[int, Field(ge=2)] = 9  # periods of 1-minute bars
+    slow_ema: Annotated[int, Field(ge=3)] = 21
+
+    @model_validator(mode="after")
+    def _fast_below_slow(self) -> EmaCrossConfig:
+        if self.fast_ema >= self.slow_ema:
+            raise _rule_error("fast_ema", self.fast_ema, f"must be smaller than slow_ema ({self.slow_ema})")
+        return self
+
+
+class FnoStrategyConfig(EmaCrossConfig):
+    lots: Annotated[int, Field(gt=0)] = 1
+
+
+class EquityStrategyConfig(EmaCrossConfig):
+    order_value: Rupees = Decimal(100_000)  # rupees per entry; quantity = floor(value / price)
+
+
+class OptionsStrategyConfig(EmaCrossConfig):
+    lots: Annotated[int, Field(gt=0)] = 1
+    stop_loss_pct: Annotated[Decimal, Field(gt=0, lt=100)] = Decimal(30)  # of the premium paid
+
+
+class FnoEngineConfig(Frozen):
+    enabled: bool = True
+    strategy: FnoStrategyConfig = FnoStrategyConfig()
+
+
+class EquityEngineConfig(Frozen):
+    enabled: bool = True
+    strategy: EquityStrategyConfig = EquityStrategyConfig()
+
+
+class OptionsEngineConfig(Frozen):
+    enabled: bool = True
+    strikes_each_side: Annotated[int, Field(ge=1, le=30)] = 10  # chain subscribed around the opening ATM
+    strategy: OptionsStrategyConfig = OptionsStrategyConfig()
+
+
+class EnginesConfig(Frozen):
+    fno: FnoEngineConfig = FnoEngineConfig()
+    equity: EquityEngineConfig = EquityEngineConfig()
+    options: OptionsEngineConfig = OptionsEngineConfig()
+
+    def enabled(self) -> tuple[EngineName, ...]:
+        return tuple(name for name in EngineName if getattr(self, name.value).enabled)
+
+
+class SimConfig(Frozen):
+    seed: int = 7
+    speed: Speed = math.inf  # multiple of real time; inf is written 'max' in YAML
+    date: dt.date | None = None  # default: the last weekday on or before today (IST)
+    tick_interval_s: Annotated[int, Field(ge=1, le=60)] = 1  # Kite full mode is about one tick a second
+
+    def trading_date(self) -> dt.date:
+        return self.date or last_weekday(now_ist().date())
+
+
+class KiteConfig(Frozen):
+    api_root: str = "https://api.kite.trade"
+    secrets_file: str = "kite.yaml"  # inside secrets_dir; see secrets/README.md
+
+
+class MarketDataConfig(Frozen):
+    feed: FeedKind = FeedKind.SIM
+    sim: SimConfig = SimConfig()
+    kite: KiteConfig = KiteConfig()
+
+
+class FaultsConfig(Frozen):
+    """A testing aid: make one engine fail (exit 1) when the simulated clock reaches `at_ist`."""
+
+    fail_engine: EngineName
+    at_ist: ClockTime
+
+
+class Config(Frozen):
+    session: SessionConfig = SessionConfig()
+    trading: TradingConfig
+    engines: EnginesConfig = EnginesConfig()
+    market_data: MarketDataConfig = MarketDataConfig()
+    artifacts_dir: Path = Path("artifacts")  # relative to the working directory
+    secrets_dir: Path = Path("secrets")
+    faults: FaultsConfig | None = None
+
+    @model_validator(mode="after")
+    def _cross_rules(self) -> Config:
+        if self.engines.fno.enabled and not self.trading.fno_universe:
+            raise _rule_error("trading.fno_universe", [], "is empty but engines.fno is enabled")
+        if self.engines.options.enabled and not self.trading.options_underlyings:
+            raise _rule_error("trading.options_underlyings", [], "is empty but engines.options is enabled")
+        if self.market_data.feed is FeedKind.SIM:
+            for i, symbol in enumerate(self.trading.equity_universe):
+                if symbol not in STOCKS:
+                    raise _rule_error(f"trading.equity_universe[{i}]", symbol, _unknown_stock_hint(symbol))
+        if (
+            self.faults
+            and not self.session.market_open_ist < self.faults.at_ist < self.session.market_close_ist
+        ):
+            raise _rule_error("faults.at_ist", self.faults.at_ist, "must fall inside the session")
+        return self
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def load_config(path: Path | str, overrides: dict[str, Any] | None = None) -> Config:
+    """Read, validate and resolve the config file. `overrides` maps dotted keys to values (CLI flags)."""
+    path = Path(path)
+    raw = _read_yaml(path)
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(raw, dotted, value)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(path, exc)) from None
+    if config.engines.equity.enabled and not config.trading.equity_universe:
+        csv_path = path.parent / config.trading.equity_universe_csv
+        known = STOCKS if config.market_data.feed is FeedKind.SIM else None
+        symbols = read_universe_csv(csv_path, known)
+        trading = config.trading.model_copy(update={"equity_universe": symbols})
+        config = config.model_copy(update={"trading": trading})
+    return config
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so pydantic validates them and names the key on error."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found; pass --config with an existing file (e.g. configs/dev.yaml)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    try:
+        raw = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{where}: {problem}; fix the YAML syntax") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping of sections (session, trading, ...), got {type(raw).__name__}"
+        )
+    return raw
+
+
+def _set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    node = raw
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{'.'.join(parents)}: expected a mapping to override {dotted}")
+        node = child
+    node[leaf] = value
+
+
+# --- the equity universe CSV --------------------------------------------------------------------
+
+_ENABLED_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+_CSV_HEADER = ["symbol", "enabled"]
+
+
+def read_universe_csv(path: Path, known: Collection[str] | None = None) -> tuple[str, ...]:
+    """The enabled symbols of a `symbol,enabled` CSV; blank lines and lines starting with # are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: equity universe file not found (trading.equity_universe_csv); create it "
+            f"with the header 'symbol,enabled' or list symbols in trading.equity_universe"
+        ) from None
+    rows = [
+        (n, row)
+        for n, row in enumerate(csv.reader(text.splitlines()), start=1)
+        if row and not row[0].lstrip().startswith("#") and any(cell.strip() for cell in row)
+    ]
+    if not rows:
+        raise ConfigError(
+            f"{path}: file is empty; expected the header 'symbol,enabled' and one row per stock"
+        )
+    header_line, header = rows[0]
+    if [cell.strip().lower() for cell in header] != _CSV_HEADER:
+        raise ConfigError(f"{path}:{header_line}: header is {','.join(header)!r}; expected 'symbol,enabled'")
+    symbols: list[str] = []
+    first_seen: dict[str, int] = {}
+    for line, row in rows[1:]:
+        if len(row) != 2:
+            raise ConfigError(f"{path}:{line}: expected 2 columns (symbol,enabled), got {len(row)}: {row!r}")
+        symbol, flag = row[0].strip().upper(), row[1].strip().lower()
+        if flag not in _ENABLED_WORDS:
+            raise ConfigError(
+                f"{path}:{line}: enabled {row[1].strip()!r} for {symbol} is not one of "
+                f"1/0, true/false, yes/no"
+            )
+        if not symbol:
+            raise ConfigError(f"{path}:{line}: symbol is empty")
+        if symbol in first_seen:
+            raise ConfigError(f"{path}:{line}: {symbol} is listed again (first on line {first_seen[symbol]})")
+        first_seen[symbol] = line
+        if known is not None and symbol not in known:
+            raise ConfigError(f"{path}:{line}: {_unknown_stock_hint(symbol)}")
+        if _ENABLED_WORDS[flag]:
+            symbols.append(symbol)
+    if not symbols:
+        raise ConfigError(
+            f"{path}: no enabled symbols; the equity engine needs at least one "
+            f"(or set engines.equity.enabled: false)"
+        )
+    return tuple(symbols)
+
+
+# --- error formatting ---------------------------------------------------------------------------
+
+
+def _rule_error(key: str, value: object, rule: str) -> PydanticCustomError:
+    shown = value.strftime("%H:%M") if isinstance(value, time) else value
+    return PydanticCustomError("rule", "{key}: {value!r} {rule}", {"key": key, "value": shown, "rule": rule})
+
+
+def _reject_duplicates(key: str, values: Sequence[object]) -> None:
+    seen: set[object] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            raise _rule_error(f"{key}[{i}]", str(value), "is listed twice")
+        seen.add(value)
+
+
+def _unknown_stock_hint(symbol: str) -> str:
+    close = difflib.get_close_matches(symbol, STOCKS, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return f"{symbol!r} is not in the simulator's stock list (engines/market/reference.py){hint}"
+
+
+def format_validation_error(path: Path, exc: ValidationError) -> str:
+    """One line per problem: file: dotted.key: what is wrong, the value, and what is allowed."""
+    lines = [f"{path}: invalid configuration ({exc.error_count()} problem(s)):"]
+    for err in exc.errors(include_url=False):
+        loc = _dotted(err["loc"])
+        kind, value = err["type"], err.get("input")
+        if kind == "extra_forbidden":
+            lines.append(f"  {loc}: unknown key{_key_hint(err['loc'])}")
+        elif kind == "missing":
+            lines.append(f"  {loc}: required key is missing")
+        elif kind == "rule":
+            ctx = err.get("ctx", {})
+            key = f"{loc}.{ctx['key']}" if loc else ctx["key"]  # rules raised by the root name the full key
+            lines.append(f"  {key}: {ctx['value']!r} {ctx['rule']}")
+        elif kind in ("clock_time", "underlying", "speed"):
+            lines.append(f"  {loc}: {err['msg']}")
+        elif kind in ("literal_error", "enum"):
+            lines.append(f"  {loc}: {value!r} is not allowed (allowed: {err.get('ctx', {}).get('expected')})")
+        else:
+            msg = err["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
+            lines.append(f"  {loc}: got {value!r} ({type(value).__name__}); expected {msg}")
+    return "\n".join(lines)
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith("function-"):
+            continue
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def _key_hint(loc: tuple[int | str, ...]) -> str:
+    """'; did you mean X?' plus the allowed keys at the location of an unknown key."""
+    model: type[BaseModel] | None = Config
+    for part in loc[:-1]:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            return ""
+        annotation = model.model_fields[part].annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    if model is None:
+        return ""
+    allowed = sorted(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{hint} (allowed here: {', '.join(allowed)})"
