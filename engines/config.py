@@ -381,8 +381,14 @@ def read_universe_csv(path: Path, known: Collection[str] | None = None) -> tuple
 
 
 def _rule_error(key: str, value: object, rule: str) -> PydanticCustomError:
-    shown = value.strftime("%H:%M") if isinstance(value, time) else value
-    return PydanticCustomError("rule", "{key}: {value!r} {rule}", {"key": key, "value": shown, "rule": rule})
+    """A cross-field rule's error; the value is shown as the user wrote it (times as 'HH:MM')."""
+    if isinstance(value, time):
+        shown = repr(value.strftime("%H:%M"))
+    elif isinstance(value, str):
+        shown = repr(value)
+    else:
+        shown = str(value)
+    return PydanticCustomError("rule", "{key}: {value} {rule}", {"key": key, "value": shown, "rule": rule})
 
 
 def _reject_duplicates(key: str, values: Sequence[object]) -> None:
@@ -412,7 +418,7 @@ def format_validation_error(path: Path, exc: ValidationError) -> str:
         elif kind == "rule":
             ctx = err.get("ctx", {})
             key = f"{loc}.{ctx['key']}" if loc else ctx["key"]  # rules raised by the root name the full key
-            lines.append(f"  {key}: {ctx['value']!r} {ctx['rule']}")
+            lines.append(f"  {key}: {ctx['value']} {ctx['rule']}")
         elif kind in ("clock_time", "underlying", "speed"):
             lines.append(f"  {loc}: {err['msg']}")
         elif kind in ("literal_error", "enum"):

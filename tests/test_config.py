@@ -1,0 +1,188 @@
+"""The config battery: every bad input is rejected before anything starts, with a message that names
+the key (or file:line), the value and what is allowed; the engines exit 2 on it."""
+
+from __future__ import annotations
+
+import math
+from datetime import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engines.config import load_config, read_universe_csv
+from engines.errors import ConfigError
+from engines.instruments import Underlying
+from tests.helpers import DEV_CONFIG, run_engine, write_config
+
+
+def config_error(tmp_path: Path, patch: dict[str, Any] | None = None, universe_csv: str | None = None) -> str:
+    path = write_config(tmp_path, patch, universe_csv)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return str(caught.value)
+
+
+def test_dev_config_loads_with_the_universe_from_the_csv() -> None:
+    config = load_config(DEV_CONFIG)
+    assert config.trading.mode == "paper"
+    assert config.trading.fno_universe == tuple(Underlying)
+    assert len(config.trading.equity_universe) == 50
+    assert config.trading.equity_universe[0] == "RELIANCE"
+    assert config.session.market_open_ist == time(9, 15)
+    assert math.isinf(config.market_data.sim.speed)
+    assert config.trading.paper_capital == Decimal(1_000_000)
+
+
+def test_unknown_key_is_named_with_a_suggestion(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"trading": {"paper_captial": 5}})
+    assert "trading.paper_captial: unknown key; did you mean 'paper_capital'?" in message
+
+
+def test_wrong_type_names_key_value_and_expected_type(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"trading": {"max_open_positions": "five"}})
+    assert "trading.max_open_positions: got 'five' (str); expected a valid integer" in message
+
+
+def test_unknown_underlying_lists_the_known_ones(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"trading": {"fno_universe": ["NIFTY", "NIFTYY"]}})
+    assert (
+        "trading.fno_universe[1]: 'NIFTYY' is not a known underlying (known: NIFTY, BANKNIFTY, FINNIFTY)"
+        in message
+    )
+
+
+def test_close_before_open_is_rejected(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"session": {"market_close_ist": "09:00"}})
+    assert "session.market_close_ist: '09:00' must be after market_open_ist (09:15)" in message
+
+
+def test_malformed_time_says_how_to_write_it(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"session": {"market_open_ist": "9.15am"}})
+    assert "session.market_open_ist: '9.15am' is not a time of day; use 'HH:MM' in IST" in message
+
+
+def test_only_paper_mode_exists(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"trading": {"mode": "live"}})
+    assert "trading.mode: 'live' is not allowed (allowed: 'paper')" in message
+
+
+def test_bad_speed_explains_the_choices(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"market_data": {"sim": {"speed": "fast"}}})
+    assert "market_data.sim.speed: 'fast' is not a speed" in message and "or 'max'" in message
+
+
+def test_fast_ema_must_be_below_slow(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"engines": {"fno": {"strategy": {"fast_ema": 30}}}})
+    assert "engines.fno.strategy.fast_ema: 30 must be smaller than slow_ema (21)" in message
+
+
+def test_daily_loss_must_be_below_capital(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"trading": {"max_daily_loss": 2_000_000}})
+    assert "trading.max_daily_loss: 2000000 must be below paper_capital (1000000)" in message
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"trading": {"mode": "live", "max_open_positions": -1}, "extra": 1})
+    assert "(3 problem(s))" in message
+    assert "extra: unknown key" in message
+
+
+def test_empty_universe_csv(tmp_path: Path) -> None:
+    message = config_error(tmp_path, universe_csv="")
+    assert message.endswith(
+        "universe_equity.csv: file is empty; expected the header 'symbol,enabled' and one row per stock"
+    )
+
+
+def test_universe_csv_with_header_only_has_no_enabled_symbols(tmp_path: Path) -> None:
+    message = config_error(tmp_path, universe_csv="symbol,enabled\n")
+    assert "universe_equity.csv: no enabled symbols" in message
+
+
+@pytest.mark.parametrize("flag", ["maybe", "2", "Y"])
+def test_universe_csv_bad_enabled_value_names_file_and_line(tmp_path: Path, flag: str) -> None:
+    message = config_error(tmp_path, universe_csv=f"symbol,enabled\nRELIANCE,1\nTCS,{flag}\n")
+    assert f"universe_equity.csv:3: enabled '{flag}' for TCS is not one of 1/0, true/false, yes/no" in message
+
+
+def test_universe_csv_accepts_every_spelling_and_skips_comments(tmp_path: Path) -> None:
+    path = tmp_path / "u.csv"
+    path.write_text("symbol,enabled\n# comment\nRELIANCE,1\nTCS,true\nINFY,yes\nSBIN,0\nITC,False\n\nLT,NO\n")
+    assert read_universe_csv(path) == ("RELIANCE", "TCS", "INFY")
+
+
+def test_universe_csv_duplicate_and_unknown_symbols(tmp_path: Path) -> None:
+    duplicate = config_error(tmp_path / "a", universe_csv="symbol,enabled\nTCS,1\nTCS,0\n")
+    assert "universe_equity.csv:3: TCS is listed again (first on line 2)" in duplicate
+    unknown = config_error(tmp_path / "b", universe_csv="symbol,enabled\nRELIANCE,1\nRELIANC,1\n")
+    assert "universe_equity.csv:3: 'RELIANC' is not in the simulator's stock list" in unknown
+
+
+def test_universe_csv_wrong_header(tmp_path: Path) -> None:
+    message = config_error(tmp_path, universe_csv="ticker,on\nTCS,1\n")
+    assert "universe_equity.csv:1: header is 'ticker,on'; expected 'symbol,enabled'" in message
+
+
+def test_missing_universe_csv_names_the_key(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    (tmp_path / "universe_equity.csv").unlink()
+    with pytest.raises(ConfigError, match=r"equity universe file not found \(trading.equity_universe_csv\)"):
+        load_config(path)
+
+
+def test_disabled_equity_engine_needs_no_universe(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"engines": {"equity": {"enabled": False}}}, universe_csv="")
+    assert load_config(path).engines.enabled() == ("fno", "options")
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("session:\n  market_open_ist: '09:15'\n trading: [\n")
+    with pytest.raises(ConfigError, match=r"broken.yaml:3: .*fix the YAML syntax"):
+        load_config(path)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_overrides_are_validated_like_the_file(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    assert load_config(path, {"market_data.sim.speed": "400"}).market_data.sim.speed == 400.0
+    with pytest.raises(ConfigError, match=r"market_data.sim.date: got '2026-02-30'"):
+        load_config(path, {"market_data.sim.date": "2026-02-30"})
+
+
+@pytest.mark.parametrize(
+    ("patch", "universe", "expected"),
+    [
+        ({"trading": {"surprise": 1}}, None, "trading.surprise: unknown key"),
+        ({"trading": {"paper_capital": "lots"}}, None, "trading.paper_capital: got 'lots' (str)"),
+        (
+            {"trading": {"options_underlyings": ["SENSEX"]}},
+            None,
+            "trading.options_underlyings[0]: 'SENSEX' is not a known underlying",
+        ),
+        ({"session": {"market_close_ist": "09:00"}}, None, "session.market_close_ist: '09:00' must be after"),
+        ({}, "", "universe_equity.csv: file is empty"),
+        ({}, "symbol,enabled\nTCS,perhaps\n", "universe_equity.csv:2: enabled 'perhaps' for TCS"),
+    ],
+    ids=["unknown-key", "wrong-type", "unknown-underlying", "close-before-open", "empty-csv", "bad-enabled"],
+)
+def test_engines_exit_2_on_bad_config_and_say_why(
+    tmp_path: Path, patch: dict[str, Any], universe: str | None, expected: str
+) -> None:
+    config = write_config(tmp_path / "cfg", patch, universe)
+    result = run_engine("engines.fno", config, tmp_path / "artifacts", timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr
+    assert not (tmp_path / "artifacts").exists(), "nothing may be written when the config is bad"
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    result = run_engine("engines.fno", DEV_CONFIG, tmp_path, "--mode", "live", timeout=30)
+    assert result.returncode == 2
+    assert "invalid choice: 'live'" in result.stderr

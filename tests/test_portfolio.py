@@ -1,0 +1,70 @@
+"""Positions in exact paise: realised + unrealised always equals Kite's positions arithmetic."""
+
+from __future__ import annotations
+
+import random
+
+from engines.charges import Side
+from engines.portfolio import Book, Position, margin_required
+from tests.factories import FUT, STOCK, option
+
+
+def kite_pnl(p: Position) -> int:
+    """Kite: pnl = (sell_value - buy_value) + quantity * last_price (multiplier 1 for NSE/NFO)."""
+    return p.sell_value - p.buy_value + p.quantity * p.last_price
+
+
+def test_long_round_trip_realises_the_difference() -> None:
+    p = Position(FUT)
+    assert p.apply(Side.BUY, 65, 2_750_000, 500) == 0
+    assert p.apply(Side.SELL, 65, 2_751_000, 1_000) == 65 * 1_000
+    assert (p.quantity, p.cost, p.realised, p.charges, p.unrealised) == (0, 0, 65_000, 1_500, 0)
+
+
+def test_flip_closes_the_old_side_and_opens_the_new_one() -> None:
+    p = Position(FUT)
+    p.apply(Side.BUY, 65, 10_000, 0)
+    realised = p.apply(Side.SELL, 130, 11_000, 0)
+    assert realised == 65 * 1_000
+    assert (p.quantity, p.cost) == (-65, -65 * 11_000)
+    p.last_price = 10_000
+    assert p.unrealised == 65 * 1_000  # short gains as the price falls
+    assert p.pnl == kite_pnl(p)
+
+
+def test_partial_closes_round_the_cost_to_the_paisa_and_lose_nothing() -> None:
+    p = Position(STOCK)
+    for price in (1_000, 1_000, 1_001):
+        p.apply(Side.BUY, 1, price, 0)
+    p.apply(Side.SELL, 2, 1_000, 0)  # removes round(3001 * 2 / 3) = 2001
+    assert (p.realised, p.cost) == (-1, 1_000)
+    p.apply(Side.SELL, 1, 1_000, 0)
+    assert (p.realised, p.cost, p.quantity) == (-1, 0, 0)
+    assert p.realised == p.sell_value - p.buy_value
+
+
+def test_random_fills_always_match_kites_formula() -> None:
+    rng = random.Random(7)
+    p = Position(FUT)
+    for _ in range(2_000):
+        p.apply(
+            rng.choice([Side.BUY, Side.SELL]),
+            65 * rng.randint(1, 3),
+            2_700_000 + 10 * rng.randint(-500, 500),
+            0,
+        )
+        p.last_price = 2_700_000 + 10 * rng.randint(-500, 500)
+        assert p.pnl == kite_pnl(p)
+
+
+def test_book_totals_and_available_margin() -> None:
+    book = Book(capital=100_000_000)
+    book.position(FUT).apply(Side.BUY, 65, 2_750_000, 95_806)
+    ce = option(27500, FUT.kind.CE, 3001)
+    book.position(ce).apply(Side.BUY, 65, 12_440, 2_724)
+    fut_margin = 65 * 2_750_000 * 12 // 100
+    assert book.margin_used == fut_margin + 65 * 12_440
+    assert book.charges == 95_806 + 2_724
+    assert book.net_pnl == -(95_806 + 2_724)
+    assert book.available == 100_000_000 - (95_806 + 2_724) - fut_margin - 65 * 12_440
+    assert margin_required(STOCK, 100, 150_000) == 100 * 150_000 // 5
