@@ -13,9 +13,16 @@ PAISE_PER_RUPEE = 100
 
 
 def price_to_paise(price: float | Decimal | str, tick_paise: int) -> Paise:
-    """Convert a rupee price to paise, rounded to the nearest multiple of the tick (half up)."""
+    """Convert a rupee price to paise, rounded to the nearest multiple of the tick (half up).
+
+    Floats (tick prices) take a fast path: a price quoted in paise is exact after round(price * 100)
+    for any price below 10^13 rupees, and the tick snap is integer arithmetic. It runs once a second
+    per open position, so it matters."""
     if tick_paise <= 0:
         raise ValueError(f"tick must be a positive number of paise, got {tick_paise}")
+    if isinstance(price, float):
+        paise = round(price * PAISE_PER_RUPEE)
+        return (paise + tick_paise // 2) // tick_paise * tick_paise
     exact = Decimal(str(price)) * PAISE_PER_RUPEE
     ticks = (exact / tick_paise).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return int(ticks) * tick_paise
