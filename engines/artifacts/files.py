@@ -80,12 +80,12 @@ def _create_with_header(path: Path, header: str) -> None:
         temp.unlink(missing_ok=True)
 
 
-def write_json_atomic(path: Path, data: Any, durable: bool) -> None:
-    """Replace `path` with `data` as JSON so readers see the old or the new file, never a torn one.
-    `durable` fsyncs the content before the rename (checkpoints; heartbeats need not survive a crash)."""
+def write_atomic(path: Path, payload: bytes, durable: bool) -> None:
+    """Replace `path` with `payload` so readers see the old or the new file, never a torn one.
+    `durable` fsyncs the content before the rename (checkpoints, reports; heartbeats need not survive
+    a crash)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    payload = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()  # compact: the C encoder
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     try:
         if os.write(fd, payload) != len(payload):
@@ -95,6 +95,10 @@ def write_json_atomic(path: Path, data: Any, durable: bool) -> None:
     finally:
         os.close(fd)
     os.replace(temp, path)
+
+
+def write_json_atomic(path: Path, data: Any, durable: bool) -> None:
+    write_atomic(path, json.dumps(data, sort_keys=True, separators=(",", ":")).encode(), durable)  # C encoder
 
 
 def read_json(path: Path) -> Any:

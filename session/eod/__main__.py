@@ -1,0 +1,111 @@
+"""`python -m session.eod --date YYYY-MM-DD [--artifacts DIR]`: write the day's report.
+
+Reads the artifacts (docs/artifacts.md), writes reports/daily/<date>.json and .md atomically (readers
+see the old report or the new one, never half of one), logs both paths and prints the JSON's path as
+the last line of stdout. Exit codes as the engines': 0 written, 1 an artifact is unreadable or
+malformed, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from engines.artifacts.files import write_atomic, write_json_atomic
+from engines.artifacts.layout import ArtifactPaths
+from engines.errors import ConfigError, PaperfleetError
+from engines.logs import setup_logging
+from engines.nse_calendar import now_ist
+from session.eod.inputs import ArtifactError, load_inputs
+from session.eod.render import render_markdown
+from session.eod.stats import daily_report
+
+log = logging.getLogger("eod")
+
+
+def _parser() -> argparse.ArgumentParser:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(
+        prog="python -m session.eod",
+        description="Write the end-of-day report (reports/daily/<date>.json and .md) from the artifacts.",
+        epilog="Exit codes: 0 report written, 1 an artifact is unreadable or malformed, 2 usage error. "
+        "PAPERFLEET_DATE and PAPERFLEET_ARTIFACTS give defaults.",
+    )
+    parser.add_argument(
+        "--date",
+        default=env("PAPERFLEET_DATE") or None,
+        help="trading date YYYY-MM-DD (default: PAPERFLEET_DATE; one of the two is required)",
+    )
+    parser.add_argument(
+        "--artifacts",
+        default=env("PAPERFLEET_ARTIFACTS") or "artifacts",
+        help="artifacts directory (default: PAPERFLEET_ARTIFACTS, else %(default)s)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=env("PAPERFLEET_LOG_LEVEL", "INFO"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="(default: %(default)s)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)  # usage errors exit 2 here
+    setup_logging(args.log_level)
+    try:
+        day = _day(args.date)
+        root = Path(args.artifacts)
+        if not root.is_dir():
+            raise ConfigError(
+                f"--artifacts: {str(root)!r} is not a directory; pass the day's artifacts directory"
+            )
+        json_path = write_report(ArtifactPaths(root), day)
+    except PaperfleetError as exc:
+        log.error("%s: %s", "usage error" if isinstance(exc, ConfigError) else "failed", exc)
+        return int(exc.exit_code)
+    print(json_path)
+    return 0
+
+
+def write_report(paths: ArtifactPaths, day: date) -> Path:
+    """Compute the day's report and write its JSON and Markdown; returns the JSON's path."""
+    inputs = load_inputs(paths, day)
+    report = daily_report(day, inputs.orders, inputs.checkpoints, inputs.session)
+    # The one wall-clock value in the report: everything else is a function of the artifacts.
+    report["generated_at"] = now_ist().isoformat(timespec="milliseconds")
+    json_path, md_path = paths.daily_report(day, "json"), paths.daily_report(day, "md")
+    try:
+        write_json_atomic(json_path, report, durable=True)
+        write_atomic(md_path, render_markdown(report).encode(), durable=True)
+    except OSError as exc:
+        raise ArtifactError(f"{json_path.parent}: cannot write the report ({exc})") from None
+    for name, engine in report["engines"].items():
+        if engine["consistency"]["result"] == "mismatch":
+            log.warning("%s: orders.csv and its checkpoint disagree: %s", name, engine["consistency"])
+    log.info("wrote %s", json_path)
+    log.info("wrote %s", md_path)
+    return json_path
+
+
+def _day(value: str | None) -> date:
+    if value is None:
+        raise ConfigError("--date is required (or set PAPERFLEET_DATE): the trading date as YYYY-MM-DD")
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f"--date (or PAPERFLEET_DATE): {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-27"
+        ) from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
