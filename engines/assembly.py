@@ -17,7 +17,7 @@ from typing import Any
 
 from engines.artifacts.files import read_json
 from engines.artifacts.layout import ArtifactPaths
-from engines.artifacts.recorder import Recorder
+from engines.artifacts.recorder import Recorder, journal_last_seq
 from engines.broker import PaperBroker
 from engines.clock import SimClock
 from engines.config import Config, EngineName, FeedKind
@@ -114,9 +114,11 @@ def assemble(name: EngineName, config: Config, log: logging.Logger) -> Engine | 
         at_ist(day, session.market_close_ist),
         at_ist(day, faults.at_ist) if faults and faults.fail_engine is name else None,
     )
+    # Events journalled after the last checkpoint (a SIGKILL between the two writes) keep their numbers:
+    # numbering continues after the journal's tail, not after the checkpoint's last_seq.
     try:
         recorder = Recorder(
-            name.value, paths, day, clock, last_seq=checkpoint["last_seq"] if checkpoint else 0
+            name.value, paths, day, clock, last_seq=journal_last_seq(paths.journal(day, name))
         )
     except OSError as exc:
         raise EngineFailure(

@@ -96,6 +96,7 @@ class Engine:
         self._bars = BarBuilder()
         self._instruments = {i.token: i for i in feed.instruments}
         self._resume_after: datetime | None = None
+        self._checkpoint_seq = recorder.last_seq  # a resumed checkpoint may trail the journal (SIGKILL)
         self._dirty = False
         self._next_beat = 0.0
         self._next_progress: datetime | None = None
@@ -117,6 +118,7 @@ class Engine:
         self.strategy.restore(checkpoint["strategy"])
         self.orders, self.rejections = checkpoint["orders"], checkpoint["rejections"]
         self._resume_after = datetime.fromisoformat(checkpoint["as_of_ist"])
+        self._checkpoint_seq = checkpoint["last_seq"]
 
     def run(self, stop: threading.Event) -> StopReason:
         resumed = self._resume_after is not None
@@ -127,6 +129,7 @@ class Engine:
             day=self.plan.day.isoformat(),
             instruments=len(self._instruments),
             as_of_ist=self._resume_after.isoformat() if self._resume_after else None,
+            unapplied_events=self.recorder.last_seq - self._checkpoint_seq,
         )
         self.log.info(
             "%s %s with %d instruments%s",

@@ -8,8 +8,10 @@ the same simulated day write identical rows; `wall_time` is the only wall-clock 
 from __future__ import annotations
 
 import json
+import os
 from datetime import date, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from engines.artifacts.files import AppendOnlyFile, SharedCsv
@@ -189,6 +191,22 @@ class Recorder:
         self._journal.close()
         self._orders.close()
         self._signals.close()
+
+
+def journal_last_seq(path: Path) -> int:
+    """The sequence number of the journal's last complete line (0 when there is none)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(0, handle.seek(0, os.SEEK_END) - 65_536))
+            tail = handle.read().split(b"\n")
+    except FileNotFoundError:
+        return 0
+    for line in reversed(tail):
+        try:
+            return int(json.loads(line)["seq"])
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn last line, or the cut-off first one
+    return 0
 
 
 def _iso(moment: datetime) -> str:

@@ -1,0 +1,7 @@
+"""`python -m session` is the `session` command."""
+
+import sys
+
+from session.cli import main
+
+sys.exit(main())

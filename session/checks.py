@@ -1,0 +1,267 @@
+"""Pre-market checks. Each reports pass, warn or fail with a reason; all of them run even when one
+fails, so the operator sees every problem at once. A failure stops the day before any container starts.
+
+    time        IST now, whether today is an NSE trading day, the session window
+    filesystem  artifact directories exist, are writable by the container user, enough free disk
+    secrets     only for the Kite feed: file present, keys non-empty, not world-readable
+    config      the validated config model (and a feed the engines can run)
+    token       only for the Kite feed: the access token authenticates (skipped on network errors)
+    docker      the engine answers, compose is there, the images are present (built when missing)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from engines.config import Config, FeedKind, SessionConfig
+from engines.nse_calendar import holidays_known, is_trading_day, now_ist
+from session.compose import Compose
+from session.secrets import SecretsError, load_kite_secrets
+
+MIN_FREE_BYTES = 200 * 2**20
+WARN_FREE_BYTES = 2 * 2**30
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    name: str
+    status: Status
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    project_dir: Path
+    config_path: Path
+    config: Config | None  # None when it did not validate
+    config_error: str | None
+    services: tuple[str, ...]  # the layout's engine services
+    compose: Compose
+    uid: int  # the container user
+    gid: int
+    dry_run: bool
+
+
+Check = Callable[[CheckContext], CheckResult]
+
+
+def run_checks(ctx: CheckContext) -> list[CheckResult]:
+    results = []
+    for name, check in CHECKS:
+        try:
+            results.append(check(ctx))
+        except Exception as exc:  # a check that breaks is a failed check, not a crashed controller
+            results.append(CheckResult(name, Status.FAIL, f"check raised {type(exc).__name__}: {exc}"))
+    return results
+
+
+def _feed(ctx: CheckContext) -> FeedKind | None:
+    return ctx.config.market_data.feed if ctx.config else None
+
+
+def check_time(ctx: CheckContext) -> CheckResult:
+    now = now_ist()
+    session = ctx.config.session if ctx.config else SessionConfig()
+    trading = is_trading_day(now.date())
+    in_window = session.market_open_ist <= now.time() < session.market_close_ist
+    reason = (
+        f"IST now {now:%Y-%m-%d %H:%M} ({now:%a}); {'an' if trading else 'not an'} NSE trading day; "
+        f"session {session.market_open_ist:%H:%M}-{session.market_close_ist:%H:%M} "
+        f"{'open' if in_window else 'closed'} now"
+    )
+    if not holidays_known(now.year):
+        reason += f"; no NSE holiday list for {now.year} (weekdays assumed open)"
+    if _feed(ctx) is FeedKind.KITE:
+        if not trading:
+            return CheckResult("time", Status.FAIL, f"{reason}: the live feed has no market today")
+        return CheckResult("time", Status.PASS if in_window else Status.WARN, reason)
+    if ctx.config is not None:
+        simulated = ctx.config.market_data.sim.trading_date()
+        kind = "" if is_trading_day(simulated) else ", not an NSE trading day"
+        reason += f"; simulating {simulated}{kind}"
+    if trading and in_window:
+        return CheckResult("time", Status.PASS, reason)
+    return CheckResult("time", Status.WARN, f"{reason} (fine for the simulator)")
+
+
+def check_filesystem(ctx: CheckContext) -> CheckResult:
+    root = (ctx.config.artifacts_dir if ctx.config else Path("artifacts")).resolve()
+    notes = []
+    if not root.exists():
+        if ctx.dry_run:
+            return CheckResult(
+                "filesystem", Status.WARN, f"{root} does not exist yet (a real run creates it)"
+            )
+        root.mkdir(parents=True)
+        notes.append("created")
+    misowned = [
+        p
+        for p in (root, *_live_artifacts(root))
+        if (p.lstat().st_uid, p.lstat().st_gid) != (ctx.uid, ctx.gid)
+    ]
+    if misowned and os.geteuid() == 0:
+        # As root, make the bind mount the container user's rather than fail later inside a container.
+        if ctx.dry_run:
+            notes.append(f"{len(misowned)} path(s) not owned by {ctx.uid}:{ctx.gid} (a real run fixes that)")
+        else:
+            for path in misowned:
+                os.chown(path, ctx.uid, ctx.gid, follow_symlinks=False)
+            notes.append(f"gave {len(misowned)} path(s) to the container user {ctx.uid}:{ctx.gid}")
+    elif misowned:
+        unwritable = [str(p) for p in misowned if p.is_dir() and not _writable_by(p, ctx.uid, ctx.gid)]
+        if unwritable:
+            return CheckResult(
+                "filesystem",
+                Status.FAIL,
+                f"not writable by the container user {ctx.uid}:{ctx.gid}: {', '.join(unwritable[:3])}; "
+                f"run as root, or: sudo chown -R {ctx.uid}:{ctx.gid} {root}",
+            )
+    free = shutil.disk_usage(root).free
+    reason = f"{root} for {ctx.uid}:{ctx.gid}; {free / 2**30:.1f} GiB free" + "".join(f"; {n}" for n in notes)
+    if free < MIN_FREE_BYTES:
+        return CheckResult(
+            "filesystem", Status.FAIL, f"{reason} (need at least {MIN_FREE_BYTES // 2**20} MiB)"
+        )
+    return CheckResult("filesystem", Status.WARN if free < WARN_FREE_BYTES or notes else Status.PASS, reason)
+
+
+def _live_artifacts(root: Path) -> list[Path]:
+    """Everything under root but the archive (--fresh's old days, which no container writes)."""
+    return [p for entry in root.iterdir() if entry.name != "archive" for p in (entry, *entry.rglob("*"))]
+
+
+def _writable_by(path: Path, uid: int, gid: int) -> bool:
+    st = path.stat()
+    if st.st_uid == uid:
+        return bool(st.st_mode & 0o200)
+    if st.st_gid == gid:
+        return bool(st.st_mode & 0o020)
+    return bool(st.st_mode & 0o002)
+
+
+def check_secrets(ctx: CheckContext) -> CheckResult:
+    if ctx.config is None:
+        return CheckResult("secrets", Status.WARN, "skipped: the config did not validate")
+    if ctx.config.market_data.feed is not FeedKind.KITE:
+        return CheckResult("secrets", Status.PASS, "not needed: the feed is the simulator")
+    path = ctx.config.secrets_dir / ctx.config.market_data.kite.secrets_file
+    try:
+        load_kite_secrets(path)
+    except SecretsError as exc:
+        return CheckResult("secrets", Status.FAIL, str(exc))
+    st = path.stat()
+    if st.st_uid != ctx.uid and not (st.st_gid == ctx.gid and st.st_mode & 0o040):
+        return CheckResult(
+            "secrets",
+            Status.FAIL,
+            f"{path}: not readable by the container user {ctx.uid}:{ctx.gid}; "
+            f"run: chown {ctx.uid}:{ctx.gid} {path} && chmod 600 {path}",
+        )
+    return CheckResult("secrets", Status.PASS, f"{path}: api_key, api_secret, access_token present")
+
+
+def check_config(ctx: CheckContext) -> CheckResult:
+    if ctx.config is None:
+        return CheckResult("config", Status.FAIL, ctx.config_error or "invalid")
+    if ctx.config.market_data.feed is FeedKind.KITE:
+        return CheckResult(
+            "config",
+            Status.FAIL,
+            "market_data.feed: 'kite' is not available in the engines yet "
+            "(only 'sim'); the live Kite feed is planned work",
+        )
+    enabled = ", ".join(ctx.config.engines.enabled())
+    return CheckResult(
+        "config",
+        Status.PASS,
+        f"{ctx.config_path}: valid; engines {enabled}; "
+        f"{len(ctx.config.trading.equity_universe)} equity symbols",
+    )
+
+
+def check_token(ctx: CheckContext) -> CheckResult:
+    if ctx.config is None or ctx.config.market_data.feed is not FeedKind.KITE:
+        return CheckResult("token", Status.PASS, "not needed: the feed is the simulator")
+    try:
+        secrets = load_kite_secrets(ctx.config.secrets_dir / ctx.config.market_data.kite.secrets_file)
+    except SecretsError:
+        return CheckResult("token", Status.FAIL, "no usable secrets (see the secrets check)")
+    from kiteconnect import KiteConnect  # the host side only; imported when a Kite feed is configured
+    from kiteconnect.exceptions import KiteException
+    from requests import RequestException
+
+    kite = KiteConnect(
+        secrets.api_key.get_secret_value(),
+        secrets.access_token.get_secret_value(),
+        root=ctx.config.market_data.kite.api_root,
+        timeout=5,
+    )
+    try:
+        profile = kite.profile()
+    except RequestException as exc:
+        return CheckResult("token", Status.WARN, f"skipped: Kite unreachable ({type(exc).__name__})")
+    except KiteException as exc:
+        return CheckResult(
+            "token",
+            Status.FAIL,
+            f"Kite refused the access token ({type(exc).__name__}, HTTP "
+            f"{exc.code}); log in again and update access_token",
+        )
+    return CheckResult("token", Status.PASS, f"authenticated as {profile.get('user_id', '?')}")
+
+
+def check_docker(ctx: CheckContext) -> CheckResult:
+    engine, compose = ctx.compose.versions()
+    services = [*ctx.services, "eod"]
+    missing = ctx.compose.missing_images(services)
+    reason = f"engine {engine}, compose {compose}"
+    if missing and ctx.dry_run:
+        return CheckResult(
+            "docker",
+            Status.WARN,
+            f"{reason}; missing images {', '.join(missing)} "
+            f"(a real run builds them with docker/build-images.sh)",
+        )
+    if not ctx.dry_run:
+        # Idempotent and quick when the images carry the current source hash; rebuilds stale ones.
+        build = subprocess.run(
+            ["bash", "docker/build-images.sh"],
+            cwd=ctx.project_dir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if build.returncode != 0:
+            return CheckResult(
+                "docker", Status.FAIL, f"{reason}; image build failed: {build.stderr.strip()[-500:]}"
+            )
+        missing = ctx.compose.missing_images(services)
+        if missing:
+            return CheckResult(
+                "docker", Status.FAIL, f"{reason}; still missing after the build: {', '.join(missing)}"
+            )
+        last = build.stderr.strip().splitlines()[-1:] or [""]
+        reason += f"; images: {last[0].removeprefix('[images] ')}"
+    return CheckResult("docker", Status.PASS, reason)
+
+
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("time", check_time),
+    ("filesystem", check_filesystem),
+    ("secrets", check_secrets),
+    ("config", check_config),
+    ("token", check_token),
+    ("docker", check_docker),
+)

@@ -1,0 +1,166 @@
+"""The controller's one door to Docker: the project's compose services and their container events,
+through python-on-whales.
+
+Compose reads its variables (compose.yaml's PAPERFLEET_*) from this process's environment, which
+python-on-whales passes to every docker command it runs; `.env` still supplies the base image.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from python_on_whales import Container, DockerClient, DockerException
+
+log = logging.getLogger("session")
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    service: str
+    container: Container
+
+    @property
+    def command(self) -> str:
+        config = self.container.config
+        return " ".join([*(config.entrypoint or []), *(config.cmd or [])])
+
+
+@dataclass(frozen=True, slots=True)
+class Exited:
+    service: str
+    name: str
+    container_id: str
+    exit_code: int
+
+
+class Compose:
+    def __init__(self, project_dir: Path, project_name: str, env: Mapping[str, str]) -> None:
+        os.environ.update(env)
+        self.project_name = project_name
+        # Every profile is active: the controller always names the services it starts, and the profiled
+        # ones (single, eod) must be visible to config, run and down.
+        self.docker = DockerClient(
+            compose_files=[project_dir / "compose.yaml"],
+            compose_project_directory=project_dir,
+            compose_project_name=project_name,
+            compose_profiles=["single", "eod"],
+        )
+
+    # --- checks --------------------------------------------------------------------------------
+
+    def versions(self) -> tuple[str, str]:
+        """(engine version, compose version); raises DockerException when either does not answer."""
+        server = self.docker.version().server
+        engine = server.version if server is not None else None
+        if not engine:
+            raise DockerException(["docker", "version"], 1, stderr=b"the Docker engine did not answer")
+        return str(engine), self.docker.compose.version()
+
+    def images(self, services: Sequence[str]) -> dict[str, str]:
+        """The image of each service, as compose.yaml names it."""
+        declared = self.docker.compose.config().services or {}
+        return {s: str(declared[s].image) for s in services}
+
+    def missing_images(self, services: Sequence[str]) -> list[str]:
+        return [image for image in self.images(services).values() if not self.docker.image.exists(image)]
+
+    # --- the day -------------------------------------------------------------------------------
+
+    def up(self, services: Sequence[str]) -> list[Started]:
+        self.docker.compose.up(list(services), detach=True, quiet=True)
+        started = []
+        for container in self.docker.compose.ps(list(services), all=True):
+            service = (container.config.labels or {}).get("com.docker.compose.service", container.name)
+            started.append(Started(service, container))
+        return sorted(started, key=lambda s: list(services).index(s.service))
+
+    def stop(self, containers: Sequence[Container], grace_s: int) -> None:
+        """SIGTERM, then SIGKILL after `grace_s` (docker stop), all at once."""
+        if containers:
+            self.docker.container.stop(list(containers), time=grace_s)
+
+    def exit_code(self, container: Container) -> int | None:
+        container.reload()  # type: ignore[no-untyped-call]
+        return None if container.state.running else container.state.exit_code
+
+    def logs(self, container: Container) -> str:
+        return str(self.docker.container.logs(container, timestamps=False))
+
+    def run_once(self, service: str) -> tuple[int, str]:
+        """`compose run --rm` a one-shot service; (exit code, its output)."""
+        try:
+            output = self.docker.compose.run(service, remove=True, tty=False)
+        except DockerException as exc:
+            return exc.return_code, (exc.stdout or "") + (exc.stderr or "")
+        return 0, str(output)
+
+    def down(self) -> None:
+        self.docker.compose.down(remove_orphans=True, quiet=True)
+
+
+class ExitWatcher:
+    """Collects this project's container `die` events (exit codes included) into a queue, from a thread.
+
+    It reads `docker events` in one-second windows (since = the previous window's end), so the stream
+    has no gap and the thread ends by itself within a second of `close()`. The first window starts at
+    `since`, before the containers start, so an engine that dies at once is not missed."""
+
+    WINDOW = timedelta(seconds=1)
+
+    def __init__(self, compose: Compose, since: datetime) -> None:
+        self.exits: queue.Queue[Exited] = queue.Queue()
+        self._docker = compose.docker
+        self._filters = {
+            "type": "container",
+            "event": "die",
+            "label": f"com.docker.compose.project={compose.project_name}",
+        }
+        self._cursor = since
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._pump, name="docker-events", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        while not self._closed.is_set():
+            until = max(self._cursor, datetime.now(self._cursor.tzinfo)) + self.WINDOW
+            try:
+                for event in self._docker.system.events(
+                    since=self._cursor, until=until, filters=self._filters
+                ):
+                    attributes = (event.actor.attributes if event.actor else None) or {}
+                    self.exits.put(
+                        Exited(
+                            str(attributes.get("com.docker.compose.service", "?")),
+                            str(attributes.get("name", "?")),
+                            str(event.actor.id if event.actor else ""),
+                            int(attributes.get("exitCode", -1)),
+                        )
+                    )
+            except DockerException as exc:  # the controller also polls exit codes: log and go on
+                log.debug("docker events failed: %s", exc)
+                self._closed.wait(self.WINDOW.total_seconds())
+            self._cursor = until
+
+    def next_exit(self, service: str, timeout_s: float) -> Exited | None:
+        """The next exit of `service`, waiting up to `timeout_s`; other services' exits are dropped."""
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                exited = self.exits.get(timeout=left)
+            except queue.Empty:
+                return None
+            if exited.service == service:
+                return exited
+        return None
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(timeout=3)
