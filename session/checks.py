@@ -120,7 +120,9 @@ def check_filesystem(ctx: CheckContext) -> CheckResult:
                 os.chown(path, ctx.uid, ctx.gid, follow_symlinks=False)
             notes.append(f"gave {len(misowned)} path(s) to the container user {ctx.uid}:{ctx.gid}")
     elif misowned:
-        unwritable = [str(p) for p in misowned if p.is_dir() and not _writable_by(p, ctx.uid, ctx.gid)]
+        unwritable = [
+            str(p) for p in misowned if p.is_dir() and not _permits(p, ctx.uid, ctx.gid, WRITE | SEARCH)
+        ]
         if unwritable:
             return CheckResult(
                 "filesystem",
@@ -128,6 +130,14 @@ def check_filesystem(ctx: CheckContext) -> CheckResult:
                 f"not writable by the container user {ctx.uid}:{ctx.gid}: {', '.join(unwritable[:3])}; "
                 f"run as root, or: sudo chown -R {ctx.uid}:{ctx.gid} {root}",
             )
+    unreadable = _unreadable_config(ctx)
+    if unreadable:
+        return CheckResult(
+            "filesystem",
+            Status.FAIL,
+            f"not readable by the container user {ctx.uid}:{ctx.gid} (mounted at /app/configs): "
+            f"{', '.join(unreadable)}; run: chmod a+rX {' '.join(unreadable)}",
+        )
     free = shutil.disk_usage(root).free
     reason = f"{root} for {ctx.uid}:{ctx.gid}; {free / 2**30:.1f} GiB free" + "".join(f"; {n}" for n in notes)
     if free < MIN_FREE_BYTES:
@@ -142,13 +152,26 @@ def _live_artifacts(root: Path) -> list[Path]:
     return [p for entry in root.iterdir() if entry.name != "archive" for p in (entry, *entry.rglob("*"))]
 
 
-def _writable_by(path: Path, uid: int, gid: int) -> bool:
+READ, WRITE, SEARCH = 4, 2, 1
+
+
+def _permits(path: Path, uid: int, gid: int, wanted: int) -> bool:
+    """Whether uid:gid (not root) may READ/WRITE/SEARCH `path`, by its mode bits."""
     st = path.stat()
-    if st.st_uid == uid:
-        return bool(st.st_mode & 0o200)
-    if st.st_gid == gid:
-        return bool(st.st_mode & 0o020)
-    return bool(st.st_mode & 0o002)
+    shift = 6 if st.st_uid == uid else 3 if st.st_gid == gid else 0
+    return (st.st_mode >> shift) & wanted == wanted
+
+
+def _unreadable_config(ctx: CheckContext) -> list[str]:
+    """The config directory is mounted at /app/configs: the container user must read it and its files."""
+    directory = ctx.config_path.resolve().parent
+    if not directory.is_dir():
+        return []
+    files = [ctx.config_path.resolve()]
+    if ctx.config is not None:
+        files.append(directory / ctx.config.trading.equity_universe_csv)
+    problems = [] if _permits(directory, ctx.uid, ctx.gid, READ | SEARCH) else [str(directory)]
+    return problems + [str(f) for f in files if f.exists() and not _permits(f, ctx.uid, ctx.gid, READ)]
 
 
 def check_secrets(ctx: CheckContext) -> CheckResult:

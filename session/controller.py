@@ -269,6 +269,7 @@ class DayRun:
 
     def _run_eod(self, watcher: ExitWatcher) -> bool:
         began = time.monotonic()
+        self.timings.mark("eod started")
         log.info("running the end-of-day job (one-shot eod container)")
         code, output = self.compose.run_once("eod")
         for line in output.strip().splitlines():
