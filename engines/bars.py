@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from engines.market.feed import Tick
 
@@ -73,9 +73,3 @@ class BarBuilder:
         self._bars = {}
         self._minute = minute
         return closed
-
-    def flush(self) -> list[Bar]:
-        """Close whatever minute is open (at the end of the session)."""
-        if self._minute is None:
-            return []
-        return self.roll(self._minute + timedelta(minutes=1))

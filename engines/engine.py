@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from engines.artifacts.files import write_json_atomic
@@ -73,8 +74,8 @@ class Engine:
         broker: PaperBroker,
         risk: RiskManager,
         recorder: Recorder,
-        checkpoint_path: Any,
-        heartbeat_path: Any,
+        checkpoint_path: Path,
+        heartbeat_path: Path,
         log: logging.Logger,
     ) -> None:
         self.name = name

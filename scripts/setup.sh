@@ -32,8 +32,10 @@ setup_venv() {
   fi
   log "creating venv and installing pinned dependencies"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-  "$VENV/bin/pip" install -q -e '.[dev]'
+  # (The grep drops pip's notes about local package indexes this machine configures but does not have.)
+  "$VENV/bin/pip" install -q -e '.[dev]' 2>&1 | { grep -v '^WARNING: Location .* is ignored' >&2 || true; }
+  "$VENV/bin/python" -c 'import engines, session, python_on_whales, testcontainers' \
+    || { log "the venv is incomplete after pip install"; exit 1; }
   echo "$want" >"$stamp"
 }
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from python_on_whales import DockerException
+
 from engines.config import Config, FeedKind, SessionConfig
 from engines.nse_calendar import holidays_known, is_trading_day, now_ist
 from session.compose import Compose
@@ -246,7 +248,25 @@ def check_token(ctx: CheckContext) -> CheckResult:
 
 
 def check_docker(ctx: CheckContext) -> CheckResult:
-    engine, compose = ctx.compose.versions()
+    try:
+        engine, compose = ctx.compose.versions()
+    except DockerException as exc:
+        detail = (exc.stderr or "").strip().splitlines()[-1:] or [f"exit code {exc.return_code}"]
+        return CheckResult(
+            "docker",
+            Status.FAIL,
+            f"the Docker engine or compose does not answer ({detail[0]}); "
+            f"start them with scripts/setup.sh docker",
+        )
+    running = ctx.compose.running_services()
+    if running:
+        return CheckResult(
+            "docker",
+            Status.FAIL,
+            f"project {ctx.compose.project_name!r} is already running "
+            f"{', '.join(running)}; stop that day first, or pass another "
+            f"--project-name",
+        )
     services = [*ctx.services, "eod"]
     missing = ctx.compose.missing_images(services)
     reason = f"engine {engine}, compose {compose}"

@@ -69,6 +69,16 @@ class Compose:
         declared = self.docker.compose.config().services or {}
         return {s: str(declared[s].image) for s in services}
 
+    def running_services(self) -> list[str]:
+        """Services of this project with a running container (a day already in progress)."""
+        return sorted(
+            {
+                (c.config.labels or {}).get("com.docker.compose.service", c.name)
+                for c in self.docker.compose.ps()
+                if c.state.running
+            }
+        )
+
     def missing_images(self, services: Sequence[str]) -> list[str]:
         return [image for image in self.images(services).values() if not self.docker.image.exists(image)]
 

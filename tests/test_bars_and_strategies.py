@@ -29,7 +29,7 @@ def test_bars_roll_on_the_minute_with_ohlc_and_volume() -> None:
     b = closed[0]
     assert (b.start, b.open, b.high, b.low, b.close, b.volume) == (MOMENT, 100.0, 103.0, 99.0, 101.0, 1000)
     assert builder.latest[STOCK.token]["last_price"] == 101.0
-    assert builder.flush() == []  # nothing has been added to the new minute
+    assert builder.roll(MOMENT + timedelta(minutes=1, seconds=30)) == []  # same minute: nothing to close
 
 
 def test_ema_cross_needs_warm_up_then_reports_each_cross_once() -> None:

@@ -249,6 +249,9 @@ def test_docker_kill_of_an_engine_is_an_error_and_the_others_stop(small_day: Day
 def test_sigterm_to_the_controller_stops_gracefully_then_reports(small_day: Day, layout: str) -> None:
     process = small_day.start("--layout", layout, "--speed", "400")
     small_day.wait_for_sim_time("options", "09:30")
+    second = small_day.run("--layout", layout, timeout=120)  # the same project while the day runs
+    assert second.returncode == 3
+    assert f"project '{small_day.project}' is already running" in second.stderr
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr[-4000:]

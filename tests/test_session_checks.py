@@ -30,8 +30,13 @@ CANARY = "canary-7f3a9c-do-not-print"
 class StubCompose:
     """Stands in for session.compose.Compose where a check needs Docker."""
 
+    project_name = "stub"
+
     def versions(self) -> tuple[str, str]:
         return "28.2", "v2.40.3"
+
+    def running_services(self) -> list[str]:
+        return []
 
     def missing_images(self, services: Any) -> list[str]:
         return ["paperfleet-eod:latest"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,3 +41,18 @@ class CrossState:
 
     def load(self, data: dict[str, Any]) -> None:
         self.fast, self.slow, self.bars, self.side = data["fast"], data["slow"], data["bars"], data["side"]
+
+
+class CrossStates(dict[str, CrossState]):
+    """One CrossState per symbol, with the strategy's snapshot/restore for the checkpoint."""
+
+    def __init__(self, symbols: Iterable[str], fast: int, slow: int) -> None:
+        super().__init__((symbol, CrossState(fast, slow)) for symbol in symbols)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {symbol: state.to_json() for symbol, state in self.items()}
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        for symbol, data in saved.items():
+            if symbol in self:
+                self[symbol].load(data)

@@ -9,7 +9,7 @@ from typing import Any
 from engines.bars import Bar
 from engines.instruments import Instrument
 from engines.orders import Signal, SignalAction
-from engines.strategies.ema import CrossState
+from engines.strategies.ema import CrossStates
 
 QuantityRule = Callable[[Instrument, float], int]
 
@@ -19,7 +19,7 @@ class EmaCross:
         self, instruments: Sequence[Instrument], fast: int, slow: int, quantity: QuantityRule
     ) -> None:
         self._instruments = {i.token: i for i in instruments}
-        self._states = {i.symbol: CrossState(fast, slow) for i in instruments}
+        self._states = CrossStates((i.symbol for i in instruments), fast, slow)
         self._quantity = quantity
 
     def on_bar(self, bar: Bar) -> list[Signal]:
@@ -39,12 +39,10 @@ class EmaCross:
         return [Signal(instrument, action, crossed * quantity, bar.close, reason)]
 
     def snapshot(self) -> dict[str, Any]:
-        return {symbol: state.to_json() for symbol, state in self._states.items()}
+        return self._states.snapshot()
 
     def restore(self, state: dict[str, Any]) -> None:
-        for symbol, data in state.items():
-            if symbol in self._states:
-                self._states[symbol].load(data)
+        self._states.restore(state)
 
 
 def whole_lots(lots: int) -> QuantityRule:

@@ -13,7 +13,7 @@ from engines.bars import Bar
 from engines.instruments import Instrument, Kind, Underlying
 from engines.orders import Signal, SignalAction
 from engines.strategies.base import BookView
-from engines.strategies.ema import CrossState
+from engines.strategies.ema import CrossStates
 
 
 class OptionTrend:
@@ -33,7 +33,7 @@ class OptionTrend:
         for option in sorted(chain, key=lambda i: i.strike or 0):
             assert option.underlying is not None
             self._strikes.setdefault((option.underlying, option.kind), []).append(option)
-        self._states = {i.symbol: CrossState(fast, slow) for i in indices}
+        self._states = CrossStates((i.symbol for i in indices), fast, slow)
         self._book = book
         self._lots = lots
         self._keep = 1 - float(stop_loss_pct) / 100  # fraction of the premium below which we exit
@@ -89,9 +89,7 @@ class OptionTrend:
         return min(strikes, key=lambda option: abs((option.strike or 0) / 100 - spot))
 
     def snapshot(self) -> dict[str, Any]:
-        return {symbol: state.to_json() for symbol, state in self._states.items()}
+        return self._states.snapshot()
 
     def restore(self, state: dict[str, Any]) -> None:
-        for symbol, data in state.items():
-            if symbol in self._states:
-                self._states[symbol].load(data)
+        self._states.restore(state)

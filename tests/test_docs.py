@@ -1,0 +1,64 @@
+"""The documents are part of the contract: they must name what the code writes and runs."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from engines.artifacts.recorder import ORDER_COLUMNS, SIGNAL_COLUMNS, EventKind
+from tests.helpers import ROOT
+
+ARTIFACTS = (ROOT / "docs" / "artifacts.md").read_text()
+README = (ROOT / "README.md").read_text()
+
+
+def section(title: str) -> str:
+    return ARTIFACTS.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_csv_column_is_documented_in_order() -> None:
+    for title, columns in (("orders.csv", ORDER_COLUMNS), ("signals.csv", SIGNAL_COLUMNS)):
+        documented = re.findall(
+            r"`([a-z_]+)`",
+            "".join(line.split("|")[1] for line in section(title).splitlines() if line.startswith("| `")),
+        )
+        assert documented == list(columns), title
+
+
+def test_every_journal_event_is_documented() -> None:
+    documented = set(
+        re.findall(
+            r"`([a-z_]+)`",
+            "".join(
+                line.split("|")[1]
+                for line in section("journal/<date>/<engine>.jsonl").splitlines()
+                if line.startswith("| `")
+            ),
+        )
+    )
+    assert documented == {kind.value for kind in EventKind}
+
+
+def test_the_checkpoint_keys_are_documented() -> None:
+    source = (ROOT / "engines" / "engine.py").read_text()
+    keys = re.findall(r'"([a-z_]+)":', source.split("def checkpoint(self)", 1)[1].split("def ", 1)[0])
+    text = section("checkpoints/<engine>.json")
+    assert len(keys) > 15 and [k for k in keys if f"`{k}`" not in text] == []
+
+
+def test_the_quick_start_commands_exist_and_run_the_documented_scripts() -> None:
+    quick = README.split("## Quick start", 1)[1].split("## ", 1)[0]
+    commands = re.findall(r"^(scripts/\S+)", quick, re.MULTILINE)
+    assert commands == ["scripts/day.sh", "scripts/test.sh"]
+    for command in commands:
+        assert os.access(ROOT / command, os.X_OK), command
+    assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+    assert "session run --layout multi" in (ROOT / "scripts" / "day.sh").read_text()
+    for documented in (
+        "python -m engines.fno --config configs/dev.yaml --mode paper",
+        "python -m engines --config",
+        "--layout single",
+        "--dry-run",
+        "docker compose up",
+    ):
+        assert documented in README
