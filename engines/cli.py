@@ -16,7 +16,7 @@ from typing import Any
 
 from engines.config import EngineName, load_config
 from engines.errors import ConfigError, PaperfleetError
-from engines.logs import setup_logging
+from engines.logs import add_log_level, setup_logging
 from engines.runner import run_engines
 
 log = logging.getLogger("engines")
@@ -64,12 +64,7 @@ def _parser(engine: EngineName | None) -> argparse.ArgumentParser:
             default=None,
             help="comma-separated subset, e.g. fno,options (default: the enabled ones)",
         )
-    parser.add_argument(
-        "--log-level",
-        default=env("PAPERFLEET_LOG_LEVEL", "INFO"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="(default: %(default)s)",
-    )
+    add_log_level(parser)
     return parser
 
 

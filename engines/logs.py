@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 import sys
 import time
 
@@ -17,6 +19,15 @@ class _IstFormatter(logging.Formatter):
             time.strftime("%Y-%m-%d %H:%M:%S", self.converter(record.created))
             + f".{int(record.msecs):03d} IST"
         )
+
+
+def add_log_level(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("PAPERFLEET_LOG_LEVEL", "INFO"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="(default: PAPERFLEET_LOG_LEVEL, else %(default)s)",
+    )
 
 
 def setup_logging(level: str = "INFO") -> None:

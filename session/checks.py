@@ -186,8 +186,7 @@ def check_secrets(ctx: CheckContext) -> CheckResult:
         load_kite_secrets(path)
     except SecretsError as exc:
         return CheckResult("secrets", Status.FAIL, str(exc))
-    st = path.stat()
-    if st.st_uid != ctx.uid and not (st.st_gid == ctx.gid and st.st_mode & 0o040):
+    if not _permits(path, ctx.uid, ctx.gid, READ):
         return CheckResult(
             "secrets",
             Status.FAIL,

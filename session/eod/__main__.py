@@ -20,7 +20,7 @@ from pathlib import Path
 from engines.artifacts.files import write_atomic, write_json_atomic
 from engines.artifacts.layout import ArtifactPaths
 from engines.errors import ConfigError, PaperfleetError
-from engines.logs import setup_logging
+from engines.logs import add_log_level, setup_logging
 from engines.nse_calendar import now_ist
 from session.eod.inputs import ArtifactError, load_inputs
 from session.eod.render import render_markdown
@@ -47,12 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         default=env("PAPERFLEET_ARTIFACTS") or "artifacts",
         help="artifacts directory (default: PAPERFLEET_ARTIFACTS, else %(default)s)",
     )
-    parser.add_argument(
-        "--log-level",
-        default=env("PAPERFLEET_LOG_LEVEL", "INFO"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="(default: %(default)s)",
-    )
+    add_log_level(parser)
     return parser
 
 
