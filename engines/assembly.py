@@ -70,10 +70,6 @@ FACTORIES: dict[EngineName, StrategyFactory] = {
 }
 
 
-def trading_day(config: Config) -> date:
-    return config.market_data.sim.trading_date()
-
-
 def assemble(name: EngineName, config: Config, log: logging.Logger) -> Engine | None:
     """The engine for today, resumed from its checkpoint when the day was interrupted; None when the
     checkpoint says today is already finished (a restarted container then has nothing to do)."""
@@ -82,7 +78,7 @@ def assemble(name: EngineName, config: Config, log: logging.Logger) -> Engine | 
             f"market_data.feed: {config.market_data.feed.value!r} is not available in the engines "
             f"yet (only 'sim'); the live Kite feed is planned work"
         )
-    day = trading_day(config)
+    day = config.market_data.sim.trading_date()
     paths = ArtifactPaths(config.artifacts_dir)
     checkpoint = _todays_checkpoint(paths.checkpoint(name), day)
     if checkpoint is not None and checkpoint["status"] == Status.FINISHED:
@@ -111,7 +107,6 @@ def assemble(name: EngineName, config: Config, log: logging.Logger) -> Engine | 
     plan = DayPlan(
         day,
         at_ist(day, session.square_off_ist),
-        at_ist(day, session.market_close_ist),
         at_ist(day, faults.at_ist) if faults and faults.fail_engine is name else None,
     )
     # Events journalled after the last checkpoint (a SIGKILL between the two writes) keep their numbers:

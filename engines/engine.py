@@ -32,6 +32,7 @@ from engines.errors import EngineFailure
 from engines.instruments import Instrument
 from engines.market.feed import Feed
 from engines.money import fmt_rupees, price_to_paise
+from engines.nse_calendar import now_ist
 from engines.orders import Fill, Order, OrderTag, Rejection, Signal
 from engines.portfolio import Book, Position
 from engines.risk import RiskManager, RiskState
@@ -57,8 +58,7 @@ class Status(StrEnum):
 @dataclass(frozen=True, slots=True)
 class DayPlan:
     day: date
-    square_off: datetime
-    close: datetime
+    square_off: datetime  # the session's close is where the feed ends
     fail_at: datetime | None = None  # the faults testing aid
 
 
@@ -196,9 +196,8 @@ class Engine:
         held = self.book.quantity(instrument.symbol)
         if held == target:
             return
-        tag = OrderTag.EXIT
         if held and (target == 0 or (held > 0) != (target > 0)):
-            self._place(instrument, -held, tag)
+            self._place(instrument, -held, OrderTag.EXIT)
         if target and self.book.quantity(instrument.symbol) != target:
             self._place(instrument, target - self.book.quantity(instrument.symbol), OrderTag.ENTRY)
 
@@ -340,7 +339,7 @@ class Engine:
                 "status": self.status.value,
                 "date": self.plan.day.isoformat(),
                 "sim_time_ist": self.clock.now().isoformat(),
-                "wall_time": datetime.now().astimezone().isoformat(),
+                "wall_time": now_ist().isoformat(),
                 "ticks": self.ticks,
                 "orders": self.orders,
                 "rejections": self.rejections,
