@@ -240,6 +240,8 @@ class Config(Frozen):
 
     @model_validator(mode="after")
     def _cross_rules(self) -> Config:
+        if not self.engines.enabled():
+            raise _rule_error("engines", "all disabled", "leaves nothing to run; enable at least one engine")
         if self.engines.fno.enabled and not self.trading.fno_universe:
             raise _rule_error("trading.fno_universe", [], "is empty but engines.fno is enabled")
         if self.engines.options.enabled and not self.trading.options_underlyings:
@@ -253,6 +255,8 @@ class Config(Frozen):
             and not self.session.market_open_ist < self.faults.at_ist < self.session.market_close_ist
         ):
             raise _rule_error("faults.at_ist", self.faults.at_ist, "must fall inside the session")
+        if self.faults and self.faults.fail_engine not in self.engines.enabled():
+            raise _rule_error("faults.fail_engine", self.faults.fail_engine.value, "is not an enabled engine")
         return self
 
 

@@ -83,6 +83,22 @@ def test_daily_loss_must_be_below_capital(tmp_path: Path) -> None:
     assert "trading.max_daily_loss: 2000000 must be below paper_capital (1000000)" in message
 
 
+def test_at_least_one_engine_must_be_enabled(tmp_path: Path) -> None:
+    off = {"enabled": False}
+    message = config_error(tmp_path, {"engines": {"fno": off, "equity": off, "options": off}})
+    assert "engines: 'all disabled' leaves nothing to run; enable at least one engine" in message
+
+
+def test_a_fault_must_target_an_enabled_engine_inside_the_session(tmp_path: Path) -> None:
+    message = config_error(
+        tmp_path / "a",
+        {"engines": {"fno": {"enabled": False}}, "faults": {"fail_engine": "fno", "at_ist": "10:00"}},
+    )
+    assert "faults.fail_engine: 'fno' is not an enabled engine" in message
+    message = config_error(tmp_path / "b", {"faults": {"fail_engine": "fno", "at_ist": "16:00"}})
+    assert "faults.at_ist: '16:00' must fall inside the session" in message
+
+
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     message = config_error(tmp_path, {"trading": {"mode": "live", "max_open_positions": -1}, "extra": 1})
     assert "(3 problem(s))" in message
