@@ -55,7 +55,7 @@ build_wheelhouse() {
   reqs=$("$PY" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))')
   local platform=(--only-binary=:all: --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64
     --python-version 3.11 --implementation cp --abi cp311)
-  want=$(printf '%s\n%s\n' "$reqs" "${platform[*]}" | sha256sum | cut -c1-16)
+  want=$(printf '%s\n%s\n' "$reqs" "${platform[*]}" | cat - constraints.txt | sha256sum | cut -c1-16)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$WHEELHOUSE/requirements.txt" ]; then return; fi
   log "downloading the runtime dependency wheels into build/wheelhouse"
   tmp="$WHEELHOUSE.tmp"
@@ -63,7 +63,9 @@ build_wheelhouse() {
   mkdir -p "$tmp"
   printf '%s\n' "$reqs" >"$tmp/requirements.txt"
   # (The grep drops pip's notes about this machine's configured local indexes that do not exist.)
+  # constraints.txt pins the transitive dependencies too, so every build gets the same wheels.
   "$PY" -m pip download -q --disable-pip-version-check "${platform[@]}" -d "$tmp" -r "$tmp/requirements.txt" \
+    -c constraints.txt \
     2>&1 | { grep -v '^WARNING: Location .* is ignored' >&2 || true; }
   echo "$want" >"$tmp/.stamp"
   rm -rf "$WHEELHOUSE"
@@ -78,7 +80,7 @@ source_hash() {
   base_id=$(docker image inspect --format '{{.Id}}' "$BASE")
   {
     echo "base $BASE $base_id"
-    find docker/Dockerfile .dockerignore pyproject.toml engines session configs \
+    find docker/Dockerfile .dockerignore pyproject.toml constraints.txt engines session configs \
       -name __pycache__ -prune -o -type f ! -name '*.py[co]' -print0 \
       | LC_ALL=C sort -z | xargs -0 sha256sum
   } | sha256sum | cut -c1-16

@@ -22,7 +22,7 @@ apt_install() {
 
 setup_venv() {
   local stamp="$VENV/.paperfleet-deps" want
-  want=$(sha256sum pyproject.toml | cut -c1-16)
+  want=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
   if ! python3 -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
     log "Python 3.11+ is required (found: $(python3 --version 2>&1))"; exit 1
@@ -33,7 +33,7 @@ setup_venv() {
   log "creating venv and installing pinned dependencies"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
   # (The grep drops pip's notes about local package indexes this machine configures but does not have.)
-  "$VENV/bin/pip" install -q -e '.[dev]' 2>&1 | { grep -v '^WARNING: Location .* is ignored' >&2 || true; }
+  "$VENV/bin/pip" install -q -c constraints.txt -e '.[dev]' 2>&1 | { grep -v '^WARNING: Location .* is ignored' >&2 || true; }
   "$VENV/bin/python" -c 'import engines, session, python_on_whales, testcontainers' \
     || { log "the venv is incomplete after pip install"; exit 1; }
   echo "$want" >"$stamp"

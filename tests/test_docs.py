@@ -62,3 +62,22 @@ def test_the_quick_start_commands_exist_and_run_the_documented_scripts() -> None
         "docker compose up",
     ):
         assert documented in README
+
+
+def test_constraints_agree_with_the_direct_pins_in_pyproject() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    direct = [
+        *project["dependencies"],
+        *(d for extra in project["optional-dependencies"].values() for d in extra),
+    ]
+    pins = dict(
+        line.split("==")
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    normalise = {name.lower().replace("_", "-"): version for name, version in pins.items()}
+    for requirement in (d for d in direct if "==" in d):
+        name, version = requirement.split("==")
+        assert normalise.get(name.lower().replace("_", "-")) == version, requirement
