@@ -35,6 +35,7 @@ from session.status import StatusBoard, read_heartbeat
 
 log = logging.getLogger("session")
 STOP_GRACE_S = 10
+POLL_EVERY_S = 2.0  # how often exit codes are also read directly, besides the event stream
 
 
 class Layout(StrEnum):
@@ -139,32 +140,35 @@ class DayRun:
     def _watch(self, started: list[Started], watcher: ExitWatcher, exits: dict[str, int]) -> EndedBy:
         running = {s.service: s for s in started}
         failed: str | None = None
-        next_poll = time.monotonic() + 2.0
+        stopped = False  # the stop (SIGTERM, grace, SIGKILL) is sent once, whatever asked for it
+        next_poll = time.monotonic() + POLL_EVERY_S
         while running:
-            for exited in self._drain(watcher, running, next_poll_due=time.monotonic() >= next_poll):
+            poll = time.monotonic() >= next_poll
+            if poll:
+                next_poll = time.monotonic() + POLL_EVERY_S
+            for exited in self._drain(watcher, running, poll):
                 running.pop(exited.service)
                 exits[exited.service] = exited.exit_code
                 if exited.exit_code == 0:
                     log.info("%s exited 0", exited.service)
-                elif failed is None:
-                    failed = exited.service
-                    log.error(
-                        "engine %s (container %s) exited with code %d: stopping the others",
-                        exited.service,
-                        exited.container_id[:12],
-                        exited.exit_code,
-                    )
-                    self._stop_all(list(running.values()))
-                else:
-                    log.error("engine %s exited with code %d", exited.service, exited.exit_code)
-            if time.monotonic() >= next_poll:
-                next_poll = time.monotonic() + 2.0
-            if self._stop.is_set() and running:
-                log.info(
-                    "stop requested: stopping %s (SIGTERM, %d s grace)", ", ".join(running), STOP_GRACE_S
+                    continue
+                log.error(
+                    "engine %s (container %s) exited with code %d%s",
+                    exited.service,
+                    exited.container_id[:12],
+                    exited.exit_code,
+                    ": stopping the others" if failed is None and running else "",
                 )
-                self.timings.mark("stop requested")
+                failed = failed or exited.service
+            if running and not stopped and (failed or self._stop.is_set()):
+                if not failed:
+                    log.info(
+                        "stop requested: stopping %s (SIGTERM, %d s grace)", ", ".join(running), STOP_GRACE_S
+                    )
+                    self.timings.mark("stop requested")
                 self._stop_all(list(running.values()))
+                stopped = True
+                next_poll = 0.0  # they have exited now: read their codes at once
             self._mark_running()
             self._board.update(self._engine_exits(exits))
         self.timings.mark("all exited")
@@ -173,7 +177,7 @@ class DayRun:
             return EndedBy.ENGINE_FAILED
         return EndedBy.SIGNAL if self._stop.is_set() else EndedBy.CLOSE
 
-    def _drain(self, watcher: ExitWatcher, running: dict[str, Started], next_poll_due: bool) -> list[Exited]:
+    def _drain(self, watcher: ExitWatcher, running: dict[str, Started], poll: bool) -> list[Exited]:
         """Exit events from the stream; every couple of seconds also ask Docker directly, so a lost event
         cannot leave the controller waiting forever."""
         found: dict[str, Exited] = {}
@@ -185,7 +189,7 @@ class DayRun:
                 event = watcher.exits.get_nowait()
         except queue.Empty:
             pass
-        if next_poll_due:
+        if poll:
             for service, s in running.items():
                 code = None if service in found else self.compose.exit_code(s.container)
                 if code is not None:
