@@ -238,6 +238,10 @@ class Config(Frozen):
     secrets_dir: Path = Path("secrets")
     faults: FaultsConfig | None = None
 
+    @property
+    def kite_secrets_path(self) -> Path:
+        return self.secrets_dir / self.market_data.kite.secrets_file
+
     @model_validator(mode="after")
     def _cross_rules(self) -> Config:
         if not self.engines.enabled():

@@ -10,11 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+from engines.artifacts.layout import ArtifactPaths
+
 MAX_AGE_S = 15.0
 
 
 def healthy(artifacts: Path, engine: str, now: float) -> tuple[bool, str]:
-    path = artifacts / "heartbeat" / f"{engine}.json"
+    path = ArtifactPaths(artifacts).heartbeat(engine)
     try:
         beat = json.loads(path.read_text())
         age = now - path.stat().st_mtime

@@ -181,7 +181,7 @@ def check_secrets(ctx: CheckContext) -> CheckResult:
         return CheckResult("secrets", Status.WARN, "skipped: the config did not validate")
     if ctx.config.market_data.feed is not FeedKind.KITE:
         return CheckResult("secrets", Status.PASS, "not needed: the feed is the simulator")
-    path = ctx.config.secrets_dir / ctx.config.market_data.kite.secrets_file
+    path = ctx.config.kite_secrets_path
     try:
         load_kite_secrets(path)
     except SecretsError as exc:
@@ -219,7 +219,7 @@ def check_token(ctx: CheckContext) -> CheckResult:
     if ctx.config is None or ctx.config.market_data.feed is not FeedKind.KITE:
         return CheckResult("token", Status.PASS, "not needed: the feed is the simulator")
     try:
-        secrets = load_kite_secrets(ctx.config.secrets_dir / ctx.config.market_data.kite.secrets_file)
+        secrets = load_kite_secrets(ctx.config.kite_secrets_path)
     except SecretsError:
         return CheckResult("token", Status.FAIL, "no usable secrets (see the secrets check)")
     from kiteconnect import KiteConnect  # the host side only; imported when a Kite feed is configured

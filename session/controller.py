@@ -67,6 +67,10 @@ class DayPlan:
     def services(self) -> tuple[str, ...]:
         return services_for(self.layout, self.engines)
 
+    def service_of(self, engine: str) -> str:
+        """The compose service an engine runs in under this layout."""
+        return "single" if self.layout is Layout.SINGLE else engine
+
 
 @dataclass(slots=True)
 class Timings:
@@ -204,9 +208,9 @@ class DayRun:
             self.timings.mark("engines running")
 
     def _engine_exits(self, exits: dict[str, int]) -> dict[str, int]:
-        if self.plan.layout is Layout.SINGLE:
-            return {e: exits["single"] for e in self.plan.engines} if "single" in exits else {}
-        return exits
+        """Exit codes by engine (the status line speaks of engines, not services)."""
+        services = {e: self.plan.service_of(e) for e in self.plan.engines}
+        return {e: exits[s] for e, s in services.items() if s in exits}
 
     def _stop_all(self, still_running: Sequence[Started]) -> None:
         if not still_running:
@@ -249,7 +253,7 @@ class DayRun:
         by_service = {s.service: s for s in started}
         engines: dict[str, Any] = {}
         for engine in self.plan.engines:
-            service = "single" if self.plan.layout is Layout.SINGLE else engine
+            service = self.plan.service_of(engine)
             s = by_service.get(service)
             engines[engine] = {
                 "service": service,

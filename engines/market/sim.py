@@ -100,7 +100,7 @@ class MarketSimulator:
     def __init__(self, session: SimSession) -> None:
         self.session = session
         self._paths: dict[Underlying, FloatArray] = {}
-        self._activity = session.activity()
+        self.activity = session.activity()  # computed once per day: every price model shares it
 
     # --- the market itself -------------------------------------------------------------------
 
@@ -116,7 +116,7 @@ class MarketSimulator:
         opening = profile.level * math.exp(0.035 * rng.standard_normal())
         shocks = rng.standard_normal(s.steps)
         drift = _ornstein_uhlenbeck(rng.standard_normal(s.steps), s.tick_interval_s / 1200.0)
-        returns = s.step_vol(profile.annual_vol) * self._activity * (shocks + 0.015 * drift)
+        returns = s.step_vol(profile.annual_vol) * self.activity * (shocks + 0.015 * drift)
         returns[0] = 0.0
         path: FloatArray = opening * np.exp(np.cumsum(returns))
         return path
@@ -367,7 +367,7 @@ class _QuoteModel:
         session = market.session
         self.instruments = instruments
         self._session = session
-        self._activity = session.activity()[:, None]
+        self._activity = market.activity[:, None]
         self._tick = np.array([i.tick for i in instruments], dtype=np.float64)
         self._lot = np.array([max(i.lot_size, 1) for i in instruments], dtype=np.int64)
         self._keys = np.array([_instrument_key(session, i) for i in instruments], dtype=np.uint64)
