@@ -1,66 +1,82 @@
-"""Builds an engine from the config: its universe, strategy, clock, feed, broker, risk and recorder.
+"""Builds an engine for the day from the config and a market source, resumed from its journal.
 
 This is the one place that knows what distinguishes the three engines:
-- fno:     current-month index futures of trading.fno_universe, EMA crossover, whole lots;
+- fno:     the current-month future of each index in trading.fno_universe, EMA crossover, whole lots;
 - equity:  the cash stocks of the equity universe, EMA crossover, order_value rupees per entry;
-- options: the index spot and its nearest-expiry chain (ATM +/- strikes_each_side), trend-following
-           ATM calls/puts with a stop loss.
+- options: each index and its nearest-expiry chain in a window around ATM that follows spot,
+           trend-following ATM calls/puts with a stop loss.
+
+Resuming: the journal is the record. A checkpoint that agrees with it (the same orders, fills and
+positions up to its last event) is where the engine continues from; one that does not is set aside and
+the day is rebuilt from the open. Either way the engine re-runs the market from there, matching the events
+it makes again against the journal's tail, and the CSV rows the journal holds but a crash kept out of the
+CSVs are written first.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
-from engines.artifacts.files import read_json
+from engines.artifacts.checkpoints import StateStore
+from engines.artifacts.journal import EventKind, Journal, Replayed
 from engines.artifacts.layout import ArtifactPaths
-from engines.artifacts.recorder import Recorder, journal_last_seq
+from engines.artifacts.recorder import Recorder
 from engines.broker import PaperBroker
-from engines.clock import SimClock
-from engines.config import Config, EngineName, FeedKind
-from engines.engine import DayPlan, Engine, Status
-from engines.errors import ConfigError, EngineFailure
-from engines.instruments import Instrument
-from engines.market.sim import MarketSimulator, SimSession
+from engines.config import Config, EngineName
+from engines.engine import Engine, Status, TradingHours
+from engines.errors import ConfigError
+from engines.market.calendar import at_ist, ms
+from engines.market.instruments import InstrumentMaster
+from engines.market.source import MarketSource
 from engines.money import rupees_to_paise
-from engines.nse_calendar import at_ist
 from engines.portfolio import Book
+from engines.quotes import Quotes
 from engines.risk import RiskLimits, RiskManager
 from engines.strategies.base import Strategy
 from engines.strategies.ema_cross import EmaCross, by_value, whole_lots
 from engines.strategies.option_trend import OptionTrend
+from engines.universe import FixedUniverse, OptionsUniverse, Universe
 
-StrategyFactory = Callable[[Config, MarketSimulator, Book], tuple[list[Instrument], Strategy]]
+StrategyFactory = Callable[[Config, InstrumentMaster, Book], tuple[Universe, Strategy]]
 
 
-def _fno(config: Config, market: MarketSimulator, book: Book) -> tuple[list[Instrument], Strategy]:
+def _fno(config: Config, master: InstrumentMaster, book: Book) -> tuple[Universe, Strategy]:
     params = config.engines.fno.strategy
-    futures = [market.future(u) for u in config.trading.fno_universe]
-    return futures, EmaCross(futures, params.fast_ema, params.slow_ema, whole_lots(params.lots))
+    futures = [master.current_future(u) for u in config.trading.fno_universe]
+    return FixedUniverse(futures), EmaCross(futures, params.fast_ema, params.slow_ema, whole_lots(params.lots))
 
 
-def _equity(config: Config, market: MarketSimulator, book: Book) -> tuple[list[Instrument], Strategy]:
+def _equity(config: Config, master: InstrumentMaster, book: Book) -> tuple[Universe, Strategy]:
     params = config.engines.equity.strategy
-    stocks = [market.stock(s) for s in config.trading.equity_universe]
-    return stocks, EmaCross(stocks, params.fast_ema, params.slow_ema, by_value(float(params.order_value)))
+    stocks = []
+    for i, symbol in enumerate(config.trading.equity_universe):
+        stock = master.equity(symbol)
+        if stock is None:
+            raise ConfigError(
+                f"trading.equity_universe[{i}]: {symbol!r} is not an NSE stock in the instrument master of "
+                f"{master.day}"
+            )
+        stocks.append(stock)
+    strategy = EmaCross(stocks, params.fast_ema, params.slow_ema, by_value(float(params.order_value)))
+    return FixedUniverse(stocks), strategy
 
 
-def _options(config: Config, market: MarketSimulator, book: Book) -> tuple[list[Instrument], Strategy]:
+def _options(config: Config, master: InstrumentMaster, book: Book) -> tuple[Universe, Strategy]:
     section = config.engines.options
     params = section.strategy
-    indices = [market.index(u) for u in config.trading.options_underlyings]
-    chain = [
-        o
-        for u in config.trading.options_underlyings
-        for o in market.option_chain(u, section.strikes_each_side)
-    ]
+    universe = OptionsUniverse(master, config.trading.options_underlyings, section.strikes_each_side)
     strategy = OptionTrend(
-        indices, chain, book, params.fast_ema, params.slow_ema, params.lots, params.stop_loss_pct
+        list(universe.indices.values()),
+        universe.chains,
+        book,
+        params.fast_ema,
+        params.slow_ema,
+        params.lots,
+        params.stop_loss_pct,
     )
-    return indices + chain, strategy
+    return universe, strategy
 
 
 FACTORIES: dict[EngineName, StrategyFactory] = {
@@ -70,81 +86,104 @@ FACTORIES: dict[EngineName, StrategyFactory] = {
 }
 
 
-def assemble(name: EngineName, config: Config, log: logging.Logger) -> Engine | None:
-    """The engine for today, resumed from its checkpoint when the day was interrupted; None when the
-    checkpoint says today is already finished (a restarted container then has nothing to do)."""
-    if config.market_data.feed is not FeedKind.SIM:
-        raise ConfigError(
-            f"market_data.feed: {config.market_data.feed.value!r} is not available in the engines "
-            f"yet (only 'sim'); the live Kite feed is planned work"
-        )
-    day = config.market_data.sim.trading_date()
+def assemble(name: EngineName, config: Config, market: MarketSource, log: logging.Logger) -> Engine | None:
+    """The engine for today, resumed from its journal when the day was interrupted; None when the day is
+    already finished (a restarted container then has nothing to do)."""
+    day = config.trading_date()
     paths = ArtifactPaths(config.artifacts_dir)
-    checkpoint = _todays_checkpoint(paths.checkpoint(name), day)
-    if checkpoint is not None and checkpoint["status"] == Status.FINISHED:
-        log.info(
-            "%s is already finished (%s); nothing to do. Move it aside to run the day again.",
-            day,
-            paths.checkpoint(name),
-        )
+    journal = Journal(paths.journal(day, name.value))
+    history = journal.read()
+    store = StateStore(paths.checkpoint(name.value), paths.heartbeat(name.value), log)
+    checkpoint = _todays(store.load(), day.isoformat())
+    if checkpoint is not None:
+        disagreement = _disagreement(checkpoint, history)
+        if disagreement:
+            log.warning(
+                "checkpoint %s disagrees with journal %s (%s): rebuilding the day from the journal",
+                store.path,
+                journal.path,
+                disagreement,
+            )
+            checkpoint = None
+    start_seq = checkpoint["last_seq"] if checkpoint else 0
+    tail = [e for e in history if e["seq"] > start_seq]
+    if checkpoint and checkpoint["status"] == Status.FINISHED and not Replayed(journal.path, None, tail):
+        log.info("%s is already finished (%s); nothing to do. Move it aside to run the day again.", day, store.path)
         return None
+    replay = Replayed(journal.path, store.path if checkpoint else None, tail) if tail else None
 
-    session = config.session
-    sim = config.market_data.sim
-    market = MarketSimulator(
-        SimSession(sim.seed, day, session.market_open_ist, session.market_close_ist, sim.tick_interval_s)
-    )
-    book = Book(rupees_to_paise(config.trading.paper_capital))
-    instruments, strategy = FACTORIES[name](config, market, book)
-    feed = market.feed(instruments)
-    clock = SimClock(at_ist(day, session.market_open_ist), sim.speed)
+    master = market.master
+    session, trading = config.session, config.trading
+    book = Book(rupees_to_paise(trading.paper_capital))
+    quotes = Quotes()
+    universe, strategy = FACTORIES[name](config, master, book)
     limits = RiskLimits(
-        rupees_to_paise(config.trading.max_daily_loss),
-        rupees_to_paise(config.trading.per_symbol_max_loss),
-        config.trading.max_open_positions,
+        rupees_to_paise(trading.max_daily_loss), rupees_to_paise(trading.per_symbol_max_loss), trading.max_open_positions
     )
     faults = config.faults
-    plan = DayPlan(
+    hours = TradingHours(
         day,
-        at_ist(day, session.square_off_ist),
-        at_ist(day, faults.at_ist) if faults and faults.fail_engine is name else None,
+        ms(at_ist(day, session.market_open_ist)),
+        ms(at_ist(day, session.square_off_ist)),
+        ms(at_ist(day, session.market_close_ist)),
+        ms(at_ist(day, faults.at_ist)) if faults and faults.fail_engine is name else None,
     )
-    # Events journalled after the last checkpoint (a SIGKILL between the two writes) keep their numbers:
-    # numbering continues after the journal's tail, not after the checkpoint's last_seq.
-    try:
-        recorder = Recorder(
-            name.value, paths, day, clock, last_seq=journal_last_seq(paths.journal(day, name))
-        )
-    except OSError as exc:
-        raise EngineFailure(
-            f"cannot write artifacts under {paths.root}: {exc}; the engine's user needs write "
-            f"access (see README, 'Artifacts and ownership')"
-        ) from exc
+    recorder = Recorder(name.value, day, paths, journal, history, replay)
+    added = recorder.reconcile(history)
+    if added:
+        log.warning("wrote %d CSV row(s) the journal held but a crash had kept out of the CSVs", added)
     engine = Engine(
         name.value,
-        plan,
-        clock,
-        feed,
+        hours,
+        market.clock(),
+        market.feed(),
+        universe,
         strategy,
         book,
-        PaperBroker(book, day),
-        RiskManager(limits),
+        quotes,
+        PaperBroker(quotes, book, day),
+        RiskManager(limits, day),
         recorder,
-        paths.checkpoint(name),
-        paths.heartbeat(name),
+        store,
         log,
     )
     if checkpoint is not None:
-        engine.resume_from(checkpoint)
-        clock.restart_pacing_at(datetime.fromisoformat(checkpoint["as_of_ist"]))
+        engine.restore(checkpoint, master.get)
     return engine
 
 
-def _todays_checkpoint(path: Path, day: date) -> dict[str, Any] | None:
-    if not path.exists():
+def _todays(checkpoint: dict[str, Any] | None, day: str) -> dict[str, Any] | None:
+    if checkpoint is None or checkpoint.get("date") != day:
         return None
-    try:
-        data = read_json(path)
-    except (OSError, ValueError) as exc:
-        raise EngineFailure(f"{path}: unreadable checkpoint ({exc}); move it aside to start afresh") from exc
-    return data if isinstance(data, dict) and data.get("date") == day.isoformat() else None
+    return checkpoint
+
+
+def _disagreement(checkpoint: dict[str, Any], history: list[dict[str, Any]]) -> str | None:
+    """Why the checkpoint is not a state of the journal (None when it is one): the orders, fills and
+    positions that the journal's events up to the checkpoint's last_seq add up to must be the checkpoint's."""
+    if checkpoint.get("schema") != 2:
+        return f"checkpoint schema {checkpoint.get('schema')!r} is not this version's (2)"
+    last = history[-1]["seq"] if history else 0
+    if checkpoint["last_seq"] > last:
+        return f"the checkpoint is at seq {checkpoint['last_seq']} but the journal ends at seq {last}"
+    upto = [e for e in history if e["seq"] <= checkpoint["last_seq"]]
+    orders = sum(1 for e in upto if e["event"] == EventKind.ORDER)
+    fills = [e for e in upto if e["event"] == EventKind.FILL]
+    held: dict[str, int] = {}
+    for fill in fills:
+        signed = fill["quantity"] if fill["side"] == "BUY" else -fill["quantity"]
+        held[fill["symbol"]] = held.get(fill["symbol"], 0) + signed
+    journal = {
+        "orders": orders,
+        "realised_paise": sum(f["realised_paise"] for f in fills),
+        "charges_paise": sum(f["charges_paise"]["total"] for f in fills),
+        "positions": {s: q for s, q in held.items() if q},
+    }
+    saved = {
+        "orders": checkpoint["orders"],
+        "realised_paise": checkpoint["realised_paise"],
+        "charges_paise": checkpoint["charges_paise"],
+        "positions": {p["symbol"]: p["quantity"] for p in checkpoint["positions"] if p["quantity"]},
+    }
+    differing = [key for key in journal if journal[key] != saved[key]]
+    return f"{', '.join(differing)} differ" if differing else None

@@ -1,57 +1,72 @@
-"""Clocks the engine is given: simulated (paced against wall time, or as fast as possible) or wall."""
+"""Clocks the engine is given: simulated (paced against wall time, or as fast as possible) or wall.
+
+The engine keeps market time itself (epoch ms: the moment it is processing); a clock only says how far
+ahead it may read and makes it wait for wall time where the clock is paced.
+"""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
-from datetime import datetime
 from typing import Protocol
 
-from engines.nse_calendar import now_ist
+from engines.market.calendar import ms, now_ist
+
+PACED_SPAN_MS = 1_000  # a paced clock reads a second of market at a time, so progress stays smooth
+LIVE_SPAN_MS = 250  # a live engine looks at what arrived four times a second
 
 
 class Clock(Protocol):
-    def now(self) -> datetime:
-        """Current market time, IST-aware."""
+    def horizon(self, done: int, event: int) -> int:
+        """How far to read next: up to `event` (the next scheduled moment), from `done`."""
         ...
 
-    def advance_to(self, moment: datetime, stop: threading.Event) -> None:
-        """Move to `moment`; a paced clock waits for it. Returns early when `stop` is set."""
+    def wait_until(self, moment: int, stop: threading.Event) -> None:
+        """Return once `moment` may be processed (at once for an unpaced clock), or when `stop` is set."""
+        ...
+
+    def restart_pacing_at(self, moment: int) -> None:
+        """Pace from `moment` on as if the clock had just started there (after a resume or a catch-up)."""
         ...
 
 
 class SimClock:
-    """Market time moved by the feed; at finite `speed` it keeps pace with speed x wall time."""
+    """Market time as fast as the engine can go (`speed` inf), or `speed` times wall time."""
 
-    def __init__(self, start: datetime, speed: float) -> None:
-        self._start = start
-        self._now = start
+    def __init__(self, start: int, speed: float) -> None:
         self._speed = speed
+        self._start = start
         self._wall_start = time.monotonic()
 
-    def now(self) -> datetime:
-        return self._now
+    @property
+    def paced(self) -> bool:
+        return not math.isinf(self._speed)
 
-    def advance_to(self, moment: datetime, stop: threading.Event) -> None:
-        if not math.isinf(self._speed):
-            due = self._wall_start + (moment - self._start).total_seconds() / self._speed
-            delay = due - time.monotonic()
+    def horizon(self, done: int, event: int) -> int:
+        return min(event, done + PACED_SPAN_MS) if self.paced else event
+
+    def wait_until(self, moment: int, stop: threading.Event) -> None:
+        if self.paced:
+            delay = self._wall_start + (moment - self._start) / 1000 / self._speed - time.monotonic()
             if delay > 0:
                 stop.wait(delay)
-        self._now = moment
 
-    def restart_pacing_at(self, moment: datetime) -> None:
-        """Resume pacing from `moment` (after a restart skipped the part of the day already traded)."""
-        self._start = self._now = moment
+    def restart_pacing_at(self, moment: int) -> None:
+        self._start = moment
         self._wall_start = time.monotonic()
 
 
 class WallClock:
-    """Real IST time, for a live feed: time passes by itself."""
+    """Real IST time, for a live feed: moments come when the wall clock reaches them."""
 
-    def now(self) -> datetime:
-        return now_ist()
+    def horizon(self, done: int, event: int) -> int:
+        return min(event, max(done, ms(now_ist())) + LIVE_SPAN_MS)
 
-    def advance_to(self, moment: datetime, stop: threading.Event) -> None:
+    def wait_until(self, moment: int, stop: threading.Event) -> None:
+        delay = (moment - ms(now_ist())) / 1000
+        if delay > 0:
+            stop.wait(delay)
+
+    def restart_pacing_at(self, moment: int) -> None:
         return None

@@ -23,9 +23,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from engines.errors import ConfigError
-from engines.instruments import Underlying
-from engines.market.reference import STOCKS
-from engines.nse_calendar import last_weekday, now_ist
+from engines.market.calendar import NseCalendar, now_ist
+from engines.market.rules import RuleError, load_rules
+from engines.market.sim.reference import STOCKS
 
 
 class EngineName(StrEnum):
@@ -62,11 +62,12 @@ def _parse_clock_time(value: Any) -> time:
     )
 
 
-def _parse_underlying(value: Any) -> Underlying:
-    try:
-        return Underlying(value)
-    except ValueError:
-        known = ", ".join(u.value for u in Underlying)
+def _parse_underlying(value: Any) -> str:
+    known_underlyings = load_rules().underlyings
+    if isinstance(value, str) and value in known_underlyings:
+        return value
+    else:
+        known = ", ".join(known_underlyings)
         raise PydanticCustomError(
             "underlying",
             "{value} is not a known underlying (known: {known})",
@@ -94,7 +95,7 @@ def _parse_speed(value: Any) -> float:
 
 
 ClockTime = Annotated[time, BeforeValidator(_parse_clock_time)]
-UnderlyingField = Annotated[Underlying, BeforeValidator(_parse_underlying)]
+UnderlyingField = Annotated[str, BeforeValidator(_parse_underlying)]
 Speed = Annotated[float, BeforeValidator(_parse_speed)]
 Rupees = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
 Symbol = Annotated[str, Field(pattern=r"^[A-Z0-9&\-]{1,20}$")]
@@ -132,8 +133,8 @@ class SessionConfig(Frozen):
 
 class TradingConfig(Frozen):
     mode: Literal["paper"] = "paper"
-    fno_universe: tuple[UnderlyingField, ...] = tuple(Underlying)
-    options_underlyings: tuple[UnderlyingField, ...] = tuple(Underlying)
+    fno_universe: tuple[UnderlyingField, ...] = ("NIFTY", "BANKNIFTY", "FINNIFTY")
+    options_underlyings: tuple[UnderlyingField, ...] = ("NIFTY", "BANKNIFTY", "FINNIFTY")
     equity_universe: tuple[Symbol, ...] = ()  # empty: read equity_universe_csv
     equity_universe_csv: Path = Path("universe_equity.csv")  # relative to the config file
     paper_capital: Rupees  # per engine: each engine is its own paper account
@@ -188,7 +189,7 @@ class EquityEngineConfig(Frozen):
 
 class OptionsEngineConfig(Frozen):
     enabled: bool = True
-    strikes_each_side: Annotated[int, Field(ge=1, le=30)] = 10  # chain subscribed around the opening ATM
+    strikes_each_side: Annotated[int, Field(ge=2, le=30)] = 10  # chain window around ATM; it follows spot
     strategy: OptionsStrategyConfig = OptionsStrategyConfig()
 
 
@@ -204,11 +205,30 @@ class EnginesConfig(Frozen):
 class SimConfig(Frozen):
     seed: int = 7
     speed: Speed = math.inf  # multiple of real time; inf is written 'max' in YAML
-    date: dt.date | None = None  # default: the last weekday on or before today (IST)
+    date: dt.date | None = None  # default: the last trading day on or before today (IST)
     tick_interval_s: Annotated[int, Field(ge=1, le=60)] = 1  # Kite full mode is about one tick a second
 
+    @model_validator(mode="after")
+    def _a_trading_day(self) -> SimConfig:
+        if self.date is None:
+            return self
+        calendar = NseCalendar()
+        try:
+            closed = calendar.why_closed(self.date)
+        except RuleError as exc:
+            raise _rule_error("date", self.date.isoformat(), f"cannot be used: {exc}") from None
+        if closed:
+            before = calendar.previous_trading_day(self.date)
+            after = calendar.next_trading_day(self.date)
+            raise _rule_error(
+                "date",
+                self.date.isoformat(),
+                f"is not a trading day ({closed}); the nearest are {before} and {after}",
+            )
+        return self
+
     def trading_date(self) -> dt.date:
-        return self.date or last_weekday(now_ist().date())
+        return self.date or NseCalendar().last_trading_day(now_ist().date())
 
 
 class KiteConfig(Frozen):
@@ -237,6 +257,9 @@ class Config(Frozen):
     artifacts_dir: Path = Path("artifacts")  # relative to the working directory
     secrets_dir: Path = Path("secrets")
     faults: FaultsConfig | None = None
+
+    def trading_date(self) -> dt.date:
+        return self.market_data.sim.trading_date()
 
     @property
     def kite_secrets_path(self) -> Path:
@@ -410,7 +433,7 @@ def _reject_duplicates(key: str, values: Sequence[object]) -> None:
 def _unknown_stock_hint(symbol: str) -> str:
     close = difflib.get_close_matches(symbol, STOCKS, n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
-    return f"{symbol!r} is not in the simulator's stock list (engines/market/reference.py){hint}"
+    return f"{symbol!r} is not in the simulator's stock list (engines/market/sim/reference.py){hint}"
 
 
 def format_validation_error(path: Path, exc: ValidationError) -> str:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 from engines.charges import Charges, Side
-from engines.instruments import Instrument
+from engines.market.instruments import Instrument
 from engines.money import Paise
 
 
@@ -24,6 +23,10 @@ class OrderTag(StrEnum):
     EXIT = "exit"  # strategy exit: reversal or stop loss
     RISK_EXIT = "risk_exit"  # a loss limit was breached
     SQUARE_OFF = "square_off"  # the end-of-day flattening
+
+    @property
+    def adds_risk(self) -> bool:
+        return self is OrderTag.ENTRY
 
 
 class OrderStatus(StrEnum):
@@ -45,11 +48,15 @@ class Signal:
 @dataclass(frozen=True, slots=True)
 class Order:
     order_id: str
-    placed_at: datetime
+    placed_ms: int  # market time, epoch ms
     instrument: Instrument
     side: Side
     quantity: int
     tag: OrderTag
+
+    @property
+    def signed_quantity(self) -> int:
+        return self.quantity if self.side is Side.BUY else -self.quantity
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,14 @@ the open cost, so realised + unrealised always equals Kite's total exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from engines.charges import Side
-from engines.instruments import Instrument, Kind
+from engines.market.instruments import Instrument, Kind
+from engines.market.rules import load_rules
 from engines.money import Paise
-
-# Margin blocked per unit of notional (intraday/MIS); long options block the whole premium.
-FUTURES_MARGIN = (12, 100)  # SPAN + exposure for index futures, about 12% of notional
-EQUITY_MIS_MARGIN = (20, 100)  # 5x intraday leverage
 
 
 @dataclass(slots=True)
@@ -46,11 +45,19 @@ class Position:
     def average_price(self) -> Paise:
         return abs(self.cost) // abs(self.quantity) if self.quantity else 0
 
-    def margin(self) -> Paise:
-        return margin_required(self.instrument, self.quantity, self.last_price)
+    def realised_by(self, side: Side, quantity: int, price: Paise) -> Paise:
+        """The gross P&L a fill would realise, without booking it."""
+        signed = quantity if side is Side.BUY else -quantity
+        if not self.quantity or (self.quantity > 0) == (signed > 0):
+            return 0
+        closing = min(abs(signed), abs(self.quantity))
+        removed = _rounded_div(self.cost * closing, abs(self.quantity))
+        proceeds = closing * price if self.quantity > 0 else -closing * price
+        return proceeds - removed
 
     def apply(self, side: Side, quantity: int, price: Paise, charges: Paise) -> Paise:
         """Book a fill; returns the P&L it realised (gross)."""
+        realised = self.realised_by(side, quantity, price)
         signed = quantity if side is Side.BUY else -quantity
         if side is Side.BUY:
             self.buy_quantity += quantity
@@ -59,19 +66,15 @@ class Position:
             self.sell_quantity += quantity
             self.sell_value += quantity * price
         self.charges += charges
-        realised = 0
         if self.quantity and (self.quantity > 0) != (signed > 0):  # reduces (and maybe flips)
             closing = min(abs(signed), abs(self.quantity))
-            removed = _rounded_div(self.cost * closing, abs(self.quantity))
-            proceeds = closing * price if self.quantity > 0 else -closing * price
-            realised = proceeds - removed
-            self.cost -= removed
+            self.cost -= _rounded_div(self.cost * closing, abs(self.quantity))
             self.quantity += closing if self.quantity < 0 else -closing
             signed += closing if signed < 0 else -closing
         self.quantity += signed
         self.cost += signed * price
         self.realised += realised
-        self.last_price = price
+        self.last_price = price  # until the engine marks it at the last traded price
         return realised
 
     def to_json(self) -> dict[str, Any]:
@@ -105,12 +108,13 @@ class Position:
         )
 
 
-def margin_required(instrument: Instrument, quantity: int, price: Paise) -> Paise:
+def margin_required(instrument: Instrument, quantity: int, price: Paise, day: date) -> Paise:
+    """Margin an intraday position of `quantity` units at `price` blocks (rules/margin_rates.csv):
+    SPAN + exposure on futures' notional, the intraday rate on stocks, the premium on long options."""
     notional = abs(quantity) * price
-    if instrument.kind is Kind.FUT:
-        return notional * FUTURES_MARGIN[0] // FUTURES_MARGIN[1]
-    if instrument.kind is Kind.EQ:
-        return notional * EQUITY_MIS_MARGIN[0] // EQUITY_MIS_MARGIN[1]
+    if instrument.kind is Kind.FUT or (instrument.kind is Kind.EQ):
+        rate = load_rules().margin_rate(instrument.kind.value, "MIS", day)
+        return int((Decimal(notional) * rate.total_pct / 100).to_integral_value(ROUND_CEILING))
     return notional  # long options: the premium
 
 
@@ -159,11 +163,11 @@ class Book:
         """Realised + unrealised - charges: what the day made or lost so far."""
         return self.realised + self.unrealised - self.charges
 
-    @property
-    def margin_used(self) -> Paise:
-        return sum(p.margin() for p in self.positions.values() if p.quantity)
+    def margin_used(self, day: date) -> Paise:
+        return sum(
+            margin_required(p.instrument, p.quantity, p.last_price, day) for p in self.positions.values() if p.quantity
+        )
 
-    @property
-    def available(self) -> Paise:
+    def available(self, day: date) -> Paise:
         """Margin left for new positions: capital plus net P&L, less what open positions block."""
-        return self.capital + self.net_pnl - self.margin_used
+        return self.capital + self.net_pnl - self.margin_used(day)

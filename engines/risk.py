@@ -1,21 +1,24 @@
-"""Pre-trade risk checks and the loss limits watched while positions are open.
+"""Pre-trade risk on each order's own effect, and the loss limits watched while positions are open.
 
-Orders that reduce a position are always allowed (they take risk off). Orders that add risk are
-refused, with the rule and the numbers in the reason, when: the engine is halted by the daily loss
-limit, the symbol is blocked by its loss limit, trading is closed for the day (square-off time), the
-book already holds max_open_positions, the quantity exceeds the exchange freeze limit, or the margin
-it needs exceeds what is available.
+Every order is checked before it fills. All orders: F&O quantities in whole lots; an order above the
+exchange freeze quantity is sliced when it takes risk off (as Kite's autoslice does) and refused when it
+adds risk. Orders that reduce a position then pass: they take risk off. Orders that add risk are refused,
+with the rule and the numbers in the reason, when the engine is halted by the daily loss limit, the symbol
+is blocked by its own limit, trading is closed for the day (square-off time), max_open_positions are open,
+the margin exceeds what is available, or the order's own cost (its charges, and the spread it pays against
+the last traded price it is marked at) would take the day's or the symbol's net P&L past its limit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from engines.charges import Side
-from engines.instruments import UNDERLYINGS
+from engines.market.instruments import Instrument
+from engines.market.rules import MarketRules, load_rules
 from engines.money import Paise, fmt_rupees
-from engines.orders import Order
+from engines.orders import Order, OrderTag
 from engines.portfolio import Book, margin_required
 
 
@@ -32,14 +35,10 @@ class RiskState:
 
     halted: bool = False
     blocked: set[str] = field(default_factory=set)
-    trading_closed: bool = False  # after square-off time
+    trading_closed: bool = False  # from square-off time on
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "halted": self.halted,
-            "blocked_symbols": sorted(self.blocked),
-            "trading_closed": self.trading_closed,
-        }
+        return {"halted": self.halted, "blocked_symbols": sorted(self.blocked), "trading_closed": self.trading_closed}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RiskState:
@@ -47,17 +46,51 @@ class RiskState:
 
 
 class RiskManager:
-    def __init__(self, limits: RiskLimits, state: RiskState | None = None) -> None:
+    def __init__(
+        self, limits: RiskLimits, day: date, rules: MarketRules | None = None, state: RiskState | None = None
+    ) -> None:
         self.limits = limits
+        self.day = day
+        self.rules = rules or load_rules()
         self.state = state or RiskState()
 
-    def refusal(self, book: Book, order: Order, price: Paise) -> str | None:
-        """Why `order` (to be filled near `price`) must be refused, or None when it may go."""
-        held = book.quantity(order.instrument.symbol)
-        signed = order.quantity if order.side is Side.BUY else -order.quantity
+    def freeze_quantity(self, instrument: Instrument) -> int | None:
+        if not instrument.is_derivative or instrument.underlying is None:
+            return None
+        return self.rules.freeze_quantity(instrument.underlying, self.day)
+
+    def slices(self, instrument: Instrument, quantity: int, tag: OrderTag) -> list[int]:
+        """`quantity` cut into orders the exchange accepts: exits above the freeze quantity become
+        several orders of at most the freeze quantity in whole lots; everything else stays one order."""
+        freeze = self.freeze_quantity(instrument)
+        if freeze is None or quantity <= freeze or tag.adds_risk:
+            return [quantity]
+        lot = max(instrument.lot_size, 1)
+        largest = freeze // lot * lot
+        full, rest = divmod(quantity, largest)
+        return [largest] * full + ([rest] if rest else [])
+
+    def refusal(self, book: Book, order: Order, price: Paise, charges: Paise, mark: Paise) -> str | None:
+        """Why `order` must not fill at `price` with `charges`, or None when it may. `mark` is the last
+        traded price the position will be marked at."""
+        instrument, quantity = order.instrument, order.quantity
+        lot = instrument.lot_size
+        if lot > 1 and quantity % lot:
+            return (
+                f"quantity {quantity} is not a multiple of the lot size ({lot}) of {instrument.symbol}; "
+                f"F&O orders are in whole lots"
+            )
+        freeze = self.freeze_quantity(instrument)
+        held = book.quantity(instrument.symbol)
+        signed = order.signed_quantity
         if held and (held > 0) != (signed > 0) and abs(signed) <= abs(held):
             return None  # reduces or closes a position: always allowed
-        state, limits, symbol = self.state, self.limits, order.instrument.symbol
+        if freeze is not None and quantity > freeze:
+            return (
+                f"quantity {quantity} exceeds the {instrument.underlying} freeze limit of {freeze} units per "
+                f"order; place smaller orders"
+            )
+        state, limits, symbol = self.state, self.limits, instrument.symbol
         if state.halted:
             return f"daily loss limit ({fmt_rupees(limits.max_daily_loss)}) breached today; no new entries"
         if symbol in state.blocked:
@@ -66,16 +99,27 @@ class RiskManager:
             return "past square-off time; no new entries"
         if not held and len(book.open_positions()) >= limits.max_open_positions:
             return f"max_open_positions ({limits.max_open_positions}) already open"
-        underlying = order.instrument.underlying
-        if underlying is not None and order.quantity > UNDERLYINGS[underlying].freeze_qty:
+        needed = margin_required(instrument, quantity, price, self.day)
+        available = book.available(self.day)
+        if needed > available:
             return (
-                f"quantity {order.quantity} exceeds the {underlying} freeze limit "
-                f"({UNDERLYINGS[underlying].freeze_qty} units per order)"
+                f"Insufficient funds. Required margin is {fmt_rupees(needed)} but available margin is "
+                f"{fmt_rupees(available)}"
             )
-        needed = margin_required(order.instrument, order.quantity, price)
-        if needed > book.available:
+        # What the order itself costs the moment it fills: its charges and its price against the mark.
+        cost = charges + quantity * (price - mark if signed > 0 else mark - price)
+        day_after = book.net_pnl - cost
+        if day_after <= -limits.max_daily_loss:
             return (
-                f"insufficient margin: required {fmt_rupees(needed)}, available {fmt_rupees(book.available)}"
+                f"daily loss limit: this order's charges and spread would take the day's net P&L to "
+                f"{fmt_rupees(day_after)}, at or past -{fmt_rupees(limits.max_daily_loss)}"
+            )
+        position = book.positions.get(symbol)
+        symbol_after = (position.pnl - position.charges if position else 0) - cost
+        if symbol_after <= -limits.per_symbol_max_loss:
+            return (
+                f"per-symbol loss limit: this order would take {symbol}'s net P&L to "
+                f"{fmt_rupees(symbol_after)}, at or past -{fmt_rupees(limits.per_symbol_max_loss)}"
             )
         return None
 
@@ -85,7 +129,6 @@ class RiskManager:
         symbols = [
             p.instrument.symbol
             for p in book.open_positions()
-            if p.instrument.symbol not in self.state.blocked
-            and p.pnl - p.charges <= -self.limits.per_symbol_max_loss
+            if p.instrument.symbol not in self.state.blocked and p.pnl - p.charges <= -self.limits.per_symbol_max_loss
         ]
         return daily, symbols

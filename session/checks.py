@@ -22,7 +22,7 @@ from pathlib import Path
 from python_on_whales import DockerException
 
 from engines.config import Config, FeedKind, SessionConfig
-from engines.nse_calendar import holidays_known, is_trading_day, now_ist
+from engines.market.calendar import NseCalendar, now_ist
 from session.compose import Compose
 from session.secrets import SecretsError, load_kite_secrets
 
@@ -76,23 +76,23 @@ def _feed(ctx: CheckContext) -> FeedKind | None:
 def check_time(ctx: CheckContext) -> CheckResult:
     now = now_ist()
     session = ctx.config.session if ctx.config else SessionConfig()
-    trading = is_trading_day(now.date())
+    calendar = NseCalendar()
+    known = now.year in calendar.rules.holiday_years
+    trading = calendar.is_trading_day(now.date()) if known else now.weekday() < 5
     in_window = session.market_open_ist <= now.time() < session.market_close_ist
     reason = (
         f"IST now {now:%Y-%m-%d %H:%M} ({now:%a}); {'an' if trading else 'not an'} NSE trading day; "
         f"session {session.market_open_ist:%H:%M}-{session.market_close_ist:%H:%M} "
         f"{'open' if in_window else 'closed'} now"
     )
-    if not holidays_known(now.year):
-        reason += f"; no NSE holiday list for {now.year} (weekdays assumed open)"
+    if not known:
+        reason += f"; no NSE holiday list for {now.year} in engines/market/rules/holidays.csv"
     if _feed(ctx) is FeedKind.KITE:
         if not trading:
             return CheckResult("time", Status.FAIL, f"{reason}: the live feed has no market today")
         return CheckResult("time", Status.PASS if in_window else Status.WARN, reason)
     if ctx.config is not None:
-        simulated = ctx.config.market_data.sim.trading_date()
-        kind = "" if is_trading_day(simulated) else ", not an NSE trading day"
-        reason += f"; simulating {simulated}{kind}"
+        reason += f"; simulating {ctx.config.trading_date()}"
     if trading and in_window:
         return CheckResult("time", Status.PASS, reason)
     return CheckResult("time", Status.WARN, f"{reason} (fine for the simulator)")

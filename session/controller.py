@@ -29,7 +29,7 @@ from python_on_whales import DockerException
 
 from engines.artifacts.files import write_json_atomic
 from engines.artifacts.layout import ArtifactPaths
-from engines.nse_calendar import now_ist
+from engines.market.calendar import now_ist
 from session.compose import Compose, Exited, ExitWatcher, Started
 from session.status import StatusBoard, read_heartbeat
 

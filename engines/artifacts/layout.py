@@ -25,6 +25,13 @@ class ArtifactPaths:
     def journal(self, day: date, engine: str) -> Path:
         return self.root / "journal" / day.isoformat() / f"{engine}.jsonl"
 
+    def market(self, day: date) -> Path:
+        """The day's market record: the instrument master (and, on every feed, the ticks consumed)."""
+        return self.root / "market" / day.isoformat()
+
+    def instruments(self, day: date) -> Path:
+        return self.market(day) / "instruments.csv"
+
     def heartbeat(self, engine: str) -> Path:
         return self.root / "heartbeat" / f"{engine}.json"
 

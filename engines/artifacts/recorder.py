@@ -1,25 +1,23 @@
-"""Records one engine's events: a journal line for every event, a CSV row for signals and orders.
+"""Records one engine's events: the journal first, then their projections into the shared CSVs.
 
 Every event gets the engine's next sequence number, so CSV rows, journal lines and the checkpoint's
-`last_seq` refer to each other. Market time (`ts_ist`) comes from the injected clock, so two runs of
-the same simulated day write identical rows; `wall_time` is the only wall-clock column.
+`last_seq` refer to each other. A CSV row is made from its journal event alone (`order_row`,
+`signal_row`), so a row lost to a crash between the two writes is re-made from the journal at the next
+start (`reconcile`). Market time (`ts_ist`) comes from the engine, so two runs of the same simulated day
+write identical rows; `wall_time` is the only wall-clock column.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from datetime import date, datetime
-from enum import StrEnum
-from pathlib import Path
+from datetime import date
 from typing import Any
 
-from engines.artifacts.files import AppendOnlyFile, SharedCsv
+from engines.artifacts.files import SharedCsv
+from engines.artifacts.journal import LIFECYCLE, EventKind, Journal, Replayed
 from engines.artifacts.layout import ArtifactPaths
-from engines.clock import Clock
+from engines.market.calendar import iso, now_ist
 from engines.money import fmt_rupees
-from engines.nse_calendar import now_ist
-from engines.orders import Fill, OrderStatus, Rejection, Signal
+from engines.orders import Fill, Order, OrderStatus, Rejection, Signal
 
 ORDER_COLUMNS = (
     "ts_ist",
@@ -53,161 +51,166 @@ SIGNAL_COLUMNS = (
 )
 
 
-class EventKind(StrEnum):
-    START = "start"
-    RESUME = "resume"
-    SIGNAL = "signal"
-    ORDER = "order"
-    FILL = "fill"
-    REJECT = "reject"
-    SQUARE_OFF = "square_off"
-    RISK_HALT = "risk_halt"
-    SYMBOL_BLOCKED = "symbol_blocked"
-    FAULT = "fault"
-    STOP = "stop"
-
-
 class Recorder:
-    def __init__(self, engine: str, paths: ArtifactPaths, day: date, clock: Clock, last_seq: int = 0) -> None:
+    def __init__(
+        self,
+        engine: str,
+        day: date,
+        paths: ArtifactPaths,
+        journal: Journal,
+        history: list[dict[str, Any]],
+        replay: Replayed | None = None,
+    ) -> None:
         self.engine = engine
-        self.last_seq = last_seq
-        self._clock = clock
-        self._journal = AppendOnlyFile(paths.journal(day, engine))
+        self.day = day
+        self.journal = journal
+        self.last_seq = int(history[-1]["seq"]) if history else 0
+        self._journalled_before = self.last_seq  # events up to here were written by an earlier run
+        self.replay = replay
         self._orders = SharedCsv(paths.orders, ORDER_COLUMNS)
         self._signals = SharedCsv(paths.signals, SIGNAL_COLUMNS)
 
-    def event(self, kind: EventKind, **fields: Any) -> int:
-        """Journal one event; returns its sequence number."""
-        self.last_seq += 1
-        line = {
-            "seq": self.last_seq,
-            "ts_ist": _iso(self._clock.now()),
+    @property
+    def catching_up(self) -> bool:
+        return self.replay is not None and len(self.replay) > 0
+
+    def event(self, kind: EventKind, ts_ms: int, **fields: Any) -> dict[str, Any]:
+        """Journal one event (or match it against the journal when re-running); returns it with its seq."""
+        event: dict[str, Any] = {
+            "seq": 0,
+            "ts_ist": iso(ts_ms),
             "engine": self.engine,
             "event": kind.value,
             **fields,
-            "wall_time": _iso(now_ist()),
+            "wall_time": now_ist().isoformat(timespec="milliseconds"),
         }
-        self._journal.append(json.dumps(line, separators=(",", ":")).encode() + b"\n")
-        return self.last_seq
+        if kind not in LIFECYCLE and self.replay is not None and len(self.replay):
+            event["seq"] = self.replay.match(event)
+            return event
+        self.last_seq += 1
+        event["seq"] = self.last_seq
+        self.journal.append(event)
+        return event
 
-    def signal(self, signal: Signal) -> None:
-        symbol = signal.instrument.symbol
-        seq = self.event(
+    # --- the trading events ------------------------------------------------------------------
+
+    def signal(self, signal: Signal, ts_ms: int) -> None:
+        event = self.event(
             EventKind.SIGNAL,
-            symbol=symbol,
+            ts_ms,
+            symbol=signal.instrument.symbol,
             action=signal.action.value,
             target_quantity=signal.target_quantity,
             price=signal.price,
             reason=signal.reason,
         )
-        self._signals.append(
-            {
-                "ts_ist": _iso(self._clock.now()),
-                "engine": self.engine,
-                "seq": seq,
-                "symbol": symbol,
-                "action": signal.action.value,
-                "target_quantity": signal.target_quantity,
-                "price": f"{signal.price:.2f}",
-                "reason": signal.reason,
-                "wall_time": _iso(now_ist()),
-            }
-        )
+        if self._is_new(event):
+            self._signals.append(signal_row(event))
 
-    def order(self, outcome: Fill | Rejection) -> None:
-        order = outcome.order
-        instrument = order.instrument
+    def order(self, order: Order) -> None:
         self.event(
             EventKind.ORDER,
+            order.placed_ms,
             order_id=order.order_id,
-            symbol=instrument.symbol,
+            symbol=order.instrument.symbol,
             side=order.side.value,
             quantity=order.quantity,
             tag=order.tag.value,
         )
+
+    def outcome(self, outcome: Fill | Rejection, ts_ms: int) -> dict[str, Any]:
+        """Journal a fill or a rejection; the caller books it, then `publish`es the event's CSV row."""
+        order = outcome.order
+        instrument = order.instrument
+        common = {
+            "order_id": order.order_id,
+            "placed_ist": iso(order.placed_ms),
+            "symbol": instrument.symbol,
+            "exchange": instrument.exchange,
+            "instrument_type": instrument.kind.value,
+            "side": order.side.value,
+            "quantity": order.quantity,
+            "lots": instrument.lots(order.quantity) if instrument.lot_size > 1 else "",
+            "tag": order.tag.value,
+        }
         if isinstance(outcome, Fill):
-            c = outcome.charges
-            seq = self.event(
+            return self.event(
                 EventKind.FILL,
-                order_id=order.order_id,
-                symbol=instrument.symbol,
-                side=order.side.value,
-                quantity=order.quantity,
+                ts_ms,
+                **common,
                 price_paise=outcome.price,
-                charges_paise={
-                    "brokerage": c.brokerage,
-                    "stt": c.stt,
-                    "exchange": c.exchange,
-                    "sebi": c.sebi,
-                    "stamp": c.stamp,
-                    "gst": c.gst,
-                    "total": c.total,
-                },
+                charges_paise=outcome.charges.to_json(),
                 realised_paise=outcome.realised,
-                tag=order.tag.value,
             )
-            status, price, charges, realised, reason = (
-                OrderStatus.COMPLETE,
-                fmt_rupees(outcome.price),
-                fmt_rupees(c.total),
-                fmt_rupees(outcome.realised),
-                "",
-            )
-        else:
-            seq = self.event(
-                EventKind.REJECT,
-                order_id=order.order_id,
-                symbol=instrument.symbol,
-                side=order.side.value,
-                quantity=order.quantity,
-                reason=outcome.reason,
-                tag=order.tag.value,
-            )
-            status, price, charges, realised, reason = OrderStatus.REJECTED, "", "", "", outcome.reason
-        lot = max(instrument.lot_size, 1)
-        self._orders.append(
-            {
-                "ts_ist": _iso(order.placed_at),
-                "engine": self.engine,
-                "seq": seq,
-                "order_id": order.order_id,
-                "symbol": instrument.symbol,
-                "exchange": instrument.exchange,
-                "instrument_type": instrument.kind.value,
-                "side": order.side.value,
-                "quantity": order.quantity,
-                "lots": order.quantity // lot if instrument.lot_size > 1 else "",
-                "tag": order.tag.value,
-                "status": status.value,
-                "price": price,
-                "charges": charges,
-                "realised_pnl": realised,
-                "reason": reason,
-                "wall_time": _iso(now_ist()),
-            }
-        )
+        return self.event(EventKind.REJECT, ts_ms, **common, reason=outcome.reason)
+
+    def publish(self, event: dict[str, Any]) -> None:
+        if self._is_new(event):
+            self._orders.append(order_row(event))
+
+    def _is_new(self, event: dict[str, Any]) -> bool:
+        """False for an event matched against the journal: its CSV row exists (or `reconcile` made it)."""
+        return int(event["seq"]) > self._journalled_before
+
+    # --- after a crash -----------------------------------------------------------------------
+
+    def reconcile(self, history: list[dict[str, Any]]) -> int:
+        """Append the CSV rows of journalled events that a crash kept out of the CSVs; returns how many."""
+        day = self.day.isoformat()
+        have: dict[str, set[int]] = {"orders": set(), "signals": set()}
+        for name, csv_file in (("orders", self._orders), ("signals", self._signals)):
+            for row in csv_file.rows():
+                if row.get("engine") == self.engine and row.get("ts_ist", "").startswith(day):
+                    have[name].add(int(row["seq"]))
+        added = 0
+        for event in history:
+            kind = event["event"]
+            if kind in (EventKind.FILL, EventKind.REJECT) and event["seq"] not in have["orders"]:
+                self._orders.append(order_row(event))
+                added += 1
+            elif kind == EventKind.SIGNAL and event["seq"] not in have["signals"]:
+                self._signals.append(signal_row(event))
+                added += 1
+        return added
 
     def close(self) -> None:
-        self._journal.close()
+        self.journal.close()
         self._orders.close()
         self._signals.close()
 
 
-def journal_last_seq(path: Path) -> int:
-    """The sequence number of the journal's last complete line (0 when there is none)."""
-    try:
-        with path.open("rb") as handle:
-            handle.seek(max(0, handle.seek(0, os.SEEK_END) - 65_536))
-            tail = handle.read().split(b"\n")
-    except FileNotFoundError:
-        return 0
-    for line in reversed(tail):
-        try:
-            return int(json.loads(line)["seq"])
-        except (ValueError, KeyError, TypeError):
-            continue  # a torn last line, or the cut-off first one
-    return 0
+def order_row(event: dict[str, Any]) -> dict[str, object]:
+    filled = event["event"] == EventKind.FILL
+    return {
+        "ts_ist": event["placed_ist"],
+        "engine": event["engine"],
+        "seq": event["seq"],
+        "order_id": event["order_id"],
+        "symbol": event["symbol"],
+        "exchange": event["exchange"],
+        "instrument_type": event["instrument_type"],
+        "side": event["side"],
+        "quantity": event["quantity"],
+        "lots": event["lots"],
+        "tag": event["tag"],
+        "status": (OrderStatus.COMPLETE if filled else OrderStatus.REJECTED).value,
+        "price": fmt_rupees(event["price_paise"]) if filled else "",
+        "charges": fmt_rupees(event["charges_paise"]["total"]) if filled else "",
+        "realised_pnl": fmt_rupees(event["realised_paise"]) if filled else "",
+        "reason": "" if filled else event["reason"],
+        "wall_time": event["wall_time"],
+    }
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds")
+def signal_row(event: dict[str, Any]) -> dict[str, object]:
+    return {
+        "ts_ist": event["ts_ist"],
+        "engine": event["engine"],
+        "seq": event["seq"],
+        "symbol": event["symbol"],
+        "action": event["action"],
+        "target_quantity": event["target_quantity"],
+        "price": f"{event['price']:.2f}",
+        "reason": event["reason"],
+        "wall_time": event["wall_time"],
+    }

@@ -1,18 +1,18 @@
-"""What every strategy is to the engine: a lifecycle component fed 1-minute bars.
+"""What every strategy is to the engine: a lifecycle component fed closed 1-minute bars.
 
-A strategy reads positions through a read-only view and answers each closed bar with signals
-(target positions). It never places orders itself: the engine turns signals into orders, the risk
-manager may refuse them and the broker fills them. `snapshot`/`restore` carry its per-symbol state
-through a checkpoint, so a restarted engine continues where it stopped.
+A strategy reads positions through a read-only view and answers each closed bar with signals (target
+positions). It never places orders itself: the engine turns signals into orders, the risk manager may
+refuse them and the broker fills them. `snapshot`/`restore` carry its per-symbol state through a
+checkpoint, so a restarted engine continues where it stopped.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from engines.bars import Bar
 from engines.orders import Signal
 from engines.portfolio import Position
+from engines.quotes import Bar
 
 
 class BookView(Protocol):

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from engines.bars import Bar
-from engines.instruments import Instrument
+from engines.market.instruments import Instrument
 from engines.orders import Signal, SignalAction
+from engines.quotes import Bar
 from engines.strategies.ema import CrossStates
 
 QuantityRule = Callable[[Instrument, float], int]
@@ -18,13 +18,13 @@ class EmaCross:
     def __init__(
         self, instruments: Sequence[Instrument], fast: int, slow: int, quantity: QuantityRule
     ) -> None:
-        self._instruments = {i.token: i for i in instruments}
+        self._tokens = {i.token for i in instruments}
         self._states = CrossStates((i.symbol for i in instruments), fast, slow)
         self._quantity = quantity
 
     def on_bar(self, bar: Bar) -> list[Signal]:
-        instrument = self._instruments.get(bar.token)
-        if instrument is None:
+        instrument = bar.instrument
+        if instrument.token not in self._tokens:
             return []
         state = self._states[instrument.symbol]
         crossed = state.update(bar.close)

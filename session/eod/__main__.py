@@ -21,7 +21,7 @@ from engines.artifacts.files import write_atomic, write_json_atomic
 from engines.artifacts.layout import ArtifactPaths
 from engines.errors import ConfigError, PaperfleetError
 from engines.logs import add_log_level, setup_logging
-from engines.nse_calendar import now_ist
+from engines.market.calendar import now_ist
 from session.eod.inputs import ArtifactError, load_inputs
 from session.eod.render import render_markdown
 from session.eod.stats import daily_report

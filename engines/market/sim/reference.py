@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engines.instruments import Underlying
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,10 +19,11 @@ class IndexProfile:
     smile: float  # IV curvature per unit of log-moneyness squared
 
 
-INDEX_PROFILES: dict[Underlying, IndexProfile] = {
-    Underlying.NIFTY: IndexProfile(26_000.0, 0.13, 0.12, -0.35, 2.5),
-    Underlying.BANKNIFTY: IndexProfile(59_000.0, 0.15, 0.135, -0.30, 2.2),
-    Underlying.FINNIFTY: IndexProfile(27_500.0, 0.14, 0.13, -0.30, 2.2),
+INDEX_PROFILES: dict[str, IndexProfile] = {
+    "NIFTY": IndexProfile(26_000.0, 0.13, 0.12, -0.35, 2.5),
+    "BANKNIFTY": IndexProfile(59_000.0, 0.15, 0.135, -0.30, 2.2),
+    "FINNIFTY": IndexProfile(27_500.0, 0.14, 0.13, -0.30, 2.2),
+    "MIDCPNIFTY": IndexProfile(13_500.0, 0.17, 0.15, -0.30, 2.2),
 }
 
 
