@@ -45,7 +45,9 @@ StrategyFactory = Callable[[Config, InstrumentMaster, Book], tuple[Universe, Str
 def _fno(config: Config, master: InstrumentMaster, book: Book) -> tuple[Universe, Strategy]:
     params = config.engines.fno.strategy
     futures = [master.current_future(u) for u in config.trading.fno_universe]
-    return FixedUniverse(futures), EmaCross(futures, params.fast_ema, params.slow_ema, whole_lots(params.lots))
+    return FixedUniverse(futures), EmaCross(
+        futures, params.fast_ema, params.slow_ema, whole_lots(params.lots)
+    )
 
 
 def _equity(config: Config, master: InstrumentMaster, book: Book) -> tuple[Universe, Strategy]:
@@ -108,7 +110,9 @@ def assemble(name: EngineName, config: Config, market: MarketSource, log: loggin
     start_seq = checkpoint["last_seq"] if checkpoint else 0
     tail = [e for e in history if e["seq"] > start_seq]
     if checkpoint and checkpoint["status"] == Status.FINISHED and not Replayed(journal.path, None, tail):
-        log.info("%s is already finished (%s); nothing to do. Move it aside to run the day again.", day, store.path)
+        log.info(
+            "%s is already finished (%s); nothing to do. Move it aside to run the day again.", day, store.path
+        )
         return None
     replay = Replayed(journal.path, store.path if checkpoint else None, tail) if tail else None
 
@@ -118,7 +122,9 @@ def assemble(name: EngineName, config: Config, market: MarketSource, log: loggin
     quotes = Quotes()
     universe, strategy = FACTORIES[name](config, master, book)
     limits = RiskLimits(
-        rupees_to_paise(trading.max_daily_loss), rupees_to_paise(trading.per_symbol_max_loss), trading.max_open_positions
+        rupees_to_paise(trading.max_daily_loss),
+        rupees_to_paise(trading.per_symbol_max_loss),
+        trading.max_open_positions,
     )
     faults = config.faults
     hours = TradingHours(
@@ -127,6 +133,7 @@ def assemble(name: EngineName, config: Config, market: MarketSource, log: loggin
         ms(at_ist(day, session.square_off_ist)),
         ms(at_ist(day, session.market_close_ist)),
         ms(at_ist(day, faults.at_ist)) if faults and faults.fail_engine is name else None,
+        faults.action if faults else "fail",
     )
     recorder = Recorder(name.value, day, paths, journal, history, replay)
     added = recorder.reconcile(history)

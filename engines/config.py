@@ -243,10 +243,12 @@ class MarketDataConfig(Frozen):
 
 
 class FaultsConfig(Frozen):
-    """A testing aid: make one engine fail (exit 1) when the simulated clock reaches `at_ist`."""
+    """A testing aid: when the engine's clock reaches `at_ist`, make it fail (exit 1), or send its process
+    SIGTERM as an operator would (`action: sigterm`: a clean stop exactly after that moment)."""
 
     fail_engine: EngineName
     at_ist: ClockTime
+    action: Literal["fail", "sigterm"] = "fail"  # sigterm: the engine's process gets SIGTERM, as from outside
 
 
 class Config(Frozen):

@@ -18,6 +18,8 @@ resumable), or with an EngineFailure.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -75,7 +77,8 @@ class TradingHours:
     open_ms: int
     square_off_ms: int
     close_ms: int
-    fail_ms: int | None = None  # the faults testing aid: fail at this moment
+    fault_ms: int | None = None  # the faults testing aid: act at this moment ...
+    fault_action: str = "fail"  # ... by failing, or by sending the process SIGTERM
 
 
 class Engine:
@@ -117,6 +120,7 @@ class Engine:
         self._restored: list[Instrument] = []
         self._watch = LossWatch()
         self._enforcing = False
+        self._stop = threading.Event()
         self._dirty = False
         self._next_save = self._next_beat = 0.0
         self._next_progress = hours.open_ms + PROGRESS_EVERY_MS
@@ -133,7 +137,11 @@ class Engine:
         self.risk.state = RiskState.from_json(checkpoint["risk"])
         self.strategy.restore(checkpoint["strategy"])
         self._restored = self.universe.restore(checkpoint["universe"])
-        self.orders, self.rejections, self.ticks = checkpoint["orders"], checkpoint["rejections"], checkpoint["ticks"]
+        self.orders, self.rejections, self.ticks = (
+            checkpoint["orders"],
+            checkpoint["rejections"],
+            checkpoint["ticks"],
+        )
         self._done = checkpoint["done_ms"]
         self._resumed = True
 
@@ -141,12 +149,13 @@ class Engine:
         instrument = resolve(token)
         if instrument is None:
             raise EngineFailure(
-                f"{self.store.path}: the checkpoint holds instrument {token}, which today's instrument master "
-                f"does not list; move the checkpoint aside to rebuild the day from the journal"
+                f"{self.store.path}: the checkpoint holds instrument {token}, which today's instrument "
+                f"master does not list; move the checkpoint aside to rebuild the day from the journal"
             )
         return instrument
 
     def run(self, stop: threading.Event) -> StopReason:
+        self._stop = stop
         replaying = self.recorder.catching_up
         resumed = self._resumed or replaying
         subscribed = self._subscriptions()
@@ -225,8 +234,9 @@ class Engine:
             self._after_step(catching_up)
         if self.recorder.catching_up:
             raise JournalMismatch(
-                f"{self.recorder.journal.path}: the day ended with {len(self.recorder.replay or [])} journalled "
-                f"events the re-run did not make again; move the journal and checkpoint aside to run afresh"
+                f"{self.recorder.journal.path}: the day ended with {len(self.recorder.replay or [])} "
+                f"journalled events the re-run did not make again; move the journal and checkpoint aside "
+                f"to run the day afresh"
             )
         return StopReason.SIGNAL if stop.is_set() else StopReason.CLOSE
 
@@ -234,17 +244,20 @@ class Engine:
         bars = self.quotes.close_bars(moment - MINUTE_MS)
         self._ingest(at)
         hours = self.hours
-        if moment == hours.fail_ms:
+        if moment == hours.fault_ms and hours.fault_action == "fail":
             self.recorder.event(EventKind.FAULT, moment, detail="injected by config faults.fail_engine")
             raise EngineFailure(f"injected fault at {iso(moment)[11:19]} (config: faults)")
         if moment == hours.square_off_ms:
             self._square_off(moment)
         self._follow_universe(moment)
-        if self.risk.state.trading_closed:
-            return
-        for bar in bars:
-            for signal in self.strategy.on_bar(bar):
-                self._act(signal, moment)
+        if not self.risk.state.trading_closed:
+            for bar in bars:
+                for decision in self.strategy.on_bar(bar):
+                    self._act(decision, moment)
+        if moment == hours.fault_ms and hours.fault_action == "sigterm":
+            self.recorder.event(EventKind.FAULT, moment, detail="SIGTERM by config faults")
+            os.kill(os.getpid(), signal.SIGTERM)
+            self._stop.wait(5)  # the handler sets it: stop right after this moment, as the test aid promises
 
     def _ingest(self, ticks: TickBatch) -> None:
         """Fold ticks into quotes and bars, acting at the first tick of any moment that breaches a limit."""
@@ -257,14 +270,18 @@ class Engine:
         self.ticks += len(ticks)
         limits, state = self.risk.limits, self.risk.state
         while len(ticks):
-            hit = self._watch.first_breach(
-                ticks,
-                slots,
-                self.quotes.last_price,
-                self.book.net_pnl,
-                _NO_FLOOR if state.halted else -limits.max_daily_loss,
-                -limits.per_symbol_max_loss,
-            ) if self.book.open_positions() else None
+            hit = (
+                self._watch.first_breach(
+                    ticks,
+                    slots,
+                    self.quotes.last_price,
+                    self.book.net_pnl,
+                    _NO_FLOOR if state.halted else -limits.max_daily_loss,
+                    -limits.per_symbol_max_loss,
+                )
+                if self.book.open_positions()
+                else None
+            )
             if hit is None:
                 self.quotes.apply(ticks, slots)
                 self._mark()
@@ -294,7 +311,12 @@ class Engine:
         spot = {}
         for instrument in self.quotes.instruments:
             slot = self.quotes.slot(instrument.token)
-            if instrument.underlying and not instrument.tradable and slot is not None and self.quotes.seen[slot]:
+            if (
+                instrument.underlying
+                and not instrument.tradable
+                and slot is not None
+                and self.quotes.seen[slot]
+            ):
                 spot[instrument.underlying] = int(self.quotes.last_price[slot])
         change = self.universe.update(spot, {p.instrument.symbol for p in self.book.open_positions()})
         if not change:
@@ -304,17 +326,21 @@ class Engine:
         self.feed.subscribe(change.subscribe)
         self.feed.unsubscribe(change.unsubscribe)
         self.recorder.event(
-            EventKind.UNIVERSE, moment, added=len(change.subscribe), removed=len(change.unsubscribe), moved=change.note
+            EventKind.UNIVERSE,
+            moment,
+            added=len(change.subscribe),
+            removed=len(change.unsubscribe),
+            moved=change.note,
         )
         self._dirty = True
 
     # --- trading ---------------------------------------------------------------------------------
 
-    def _act(self, signal: Signal, moment: int) -> None:
+    def _act(self, decision: Signal, moment: int) -> None:
         """Record the signal and move the position to its target: close first, then open."""
-        self.recorder.signal(signal, moment)
+        self.recorder.signal(decision, moment)
         self._dirty = True
-        instrument, target = signal.instrument, signal.target_quantity
+        instrument, target = decision.instrument, decision.target_quantity
         held = self.book.quantity(instrument.symbol)
         if held == target:
             return
@@ -325,13 +351,30 @@ class Engine:
             self._place(instrument, target - now_held, OrderTag.ENTRY, moment)
 
     def _place(self, instrument: Instrument, signed_quantity: int, tag: OrderTag, moment: int) -> None:
+        """One order, or an exit sliced at the freeze quantity: each slice takes what is still held, so a
+        limit that flattens the position between two slices ends the slicing."""
         side = Side.BUY if signed_quantity > 0 else Side.SELL
-        for quantity in self.risk.slices(instrument, abs(signed_quantity), tag):
+        if tag.adds_risk:
+            self._place_one(instrument, side, abs(signed_quantity), tag, moment)
+            return
+        target = self.book.quantity(instrument.symbol) + signed_quantity
+        while True:
+            remaining = target - self.book.quantity(instrument.symbol)
+            if not remaining or (remaining > 0) != (signed_quantity > 0):
+                return
+            (quantity, *_) = self.risk.slices(instrument, abs(remaining), tag)
+            before = self.book.quantity(instrument.symbol)
             self._place_one(instrument, side, quantity, tag, moment)
+            if self.book.quantity(instrument.symbol) == before:
+                return  # refused (no quote): the next slice would be too
 
-    def _place_one(self, instrument: Instrument, side: Side, quantity: int, tag: OrderTag, moment: int) -> None:
+    def _place_one(
+        self, instrument: Instrument, side: Side, quantity: int, tag: OrderTag, moment: int
+    ) -> None:
         self.orders += 1
-        order = Order(f"{self.name}-{self.hours.day:%Y%m%d}-{self.orders:06d}", moment, instrument, side, quantity, tag)
+        order = Order(
+            f"{self.name}-{self.hours.day:%Y%m%d}-{self.orders:06d}", moment, instrument, side, quantity, tag
+        )
         self.recorder.order(order)
         outcome: Fill | Rejection
         price = self.broker.price(order)
@@ -416,7 +459,11 @@ class Engine:
 
     def _after_step(self, was_catching_up: bool) -> None:
         if was_catching_up and not self.recorder.catching_up:
-            self.recorder.event(EventKind.CAUGHT_UP, self._done, matched=self.recorder.replay.matched if self.recorder.replay is not None else 0)
+            self.recorder.event(
+                EventKind.CAUGHT_UP,
+                self._done,
+                matched=self.recorder.replay.matched if self.recorder.replay is not None else 0,
+            )
             self.log.info("caught up with the journal at %s", iso(self._done)[11:19])
             self.clock.restart_pacing_at(self._done)
         now = time.monotonic()

@@ -165,7 +165,9 @@ class Book:
 
     def margin_used(self, day: date) -> Paise:
         return sum(
-            margin_required(p.instrument, p.quantity, p.last_price, day) for p in self.positions.values() if p.quantity
+            margin_required(p.instrument, p.quantity, p.last_price, day)
+            for p in self.positions.values()
+            if p.quantity
         )
 
     def available(self, day: date) -> Paise:

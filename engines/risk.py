@@ -38,7 +38,11 @@ class RiskState:
     trading_closed: bool = False  # from square-off time on
 
     def to_json(self) -> dict[str, Any]:
-        return {"halted": self.halted, "blocked_symbols": sorted(self.blocked), "trading_closed": self.trading_closed}
+        return {
+            "halted": self.halted,
+            "blocked_symbols": sorted(self.blocked),
+            "trading_closed": self.trading_closed,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RiskState:
@@ -129,6 +133,7 @@ class RiskManager:
         symbols = [
             p.instrument.symbol
             for p in book.open_positions()
-            if p.instrument.symbol not in self.state.blocked and p.pnl - p.charges <= -self.limits.per_symbol_max_loss
+            if p.instrument.symbol not in self.state.blocked
+            and p.pnl - p.charges <= -self.limits.per_symbol_max_loss
         ]
         return daily, symbols

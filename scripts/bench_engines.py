@@ -1,4 +1,4 @@
-"""Benchmark of the engine's hot path: tick -> bars -> strategy -> risk -> paper fill -> journal/CSVs/checkpoints.
+"""Benchmark of the engine's hot path: tick -> bars -> strategy -> risk -> paper fill -> artifacts.
 
     .venv/bin/python scripts/bench_engines.py [--date 2026-11-27] [--instruments 50] [--repeat 3]
 
@@ -38,7 +38,9 @@ from engines.market.source import RecordedMarket  # noqa: E402
 from engines.market.ticks import TickBatch  # noqa: E402
 
 
-def record_day(config_path: str, day: str, instruments: int) -> tuple[MarketSimulator, TickBatch, list[str], float]:
+def record_day(
+    config_path: str, day: str, instruments: int
+) -> tuple[MarketSimulator, TickBatch, list[str], float]:
     config = load_config(config_path, {"market_data.sim.date": day})
     sim, session = config.market_data.sim, config.session
     market = MarketSimulator(
@@ -53,7 +55,9 @@ def record_day(config_path: str, day: str, instruments: int) -> tuple[MarketSimu
     return market, ticks, symbols, time.perf_counter() - started
 
 
-def run_engine(config_path: str, day: str, market: MarketSimulator, ticks: TickBatch, symbols: list[str]) -> dict[str, float]:
+def run_engine(
+    config_path: str, day: str, market: MarketSimulator, ticks: TickBatch, symbols: list[str]
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as artifacts:
         config = load_config(
             config_path,
@@ -102,9 +106,25 @@ def whole_day(engine: EngineName, config: str, day: str) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as artifacts:
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", f"engines.{engine.value}", "--config", config, "--date", day,
-             "--artifacts", artifacts, "--speed", "max", "--log-level", "WARNING"],
-            cwd=ROOT, check=True, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                f"engines.{engine.value}",
+                "--config",
+                config,
+                "--date",
+                day,
+                "--artifacts",
+                artifacts,
+                "--speed",
+                "max",
+                "--log-level",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
             preexec_fn=lambda: os.sched_setaffinity(0, {0}),
         )
         wall = time.perf_counter() - started
@@ -113,7 +133,9 @@ def whole_day(engine: EngineName, config: str, day: str) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", default="configs/dev.yaml")
     parser.add_argument("--date", default="2026-11-27")
     parser.add_argument("--instruments", type=int, default=50)
@@ -123,9 +145,20 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     market, ticks, symbols, sim_s = record_day(args.config, args.date, args.instruments)
-    print(f"simulator: {len(ticks):,} ticks of {len(symbols)} stocks in {sim_s:.2f} s = {len(ticks) / sim_s:,.0f} ticks/s")
-    print(json.dumps({"bench": "simulator", "ticks": len(ticks), "wall_s": round(sim_s, 3),
-                      "ticks_per_s": round(len(ticks) / sim_s)}))
+    print(
+        f"simulator: {len(ticks):,} ticks of {len(symbols)} stocks in {sim_s:.2f} s "
+        f"= {len(ticks) / sim_s:,.0f} ticks/s"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "simulator",
+                "ticks": len(ticks),
+                "wall_s": round(sim_s, 3),
+                "ticks_per_s": round(len(ticks) / sim_s),
+            }
+        )
+    )
 
     runs = [run_engine(args.config, args.date, market, ticks, symbols) for _ in range(args.repeat)]
     best = min(runs, key=lambda r: r["wall_s"])
@@ -136,11 +169,23 @@ def main() -> None:
         f"(runs: {', '.join(format(r['wall_s'], '.3f') for r in runs)} s)"
     )
     loop_s, crossings = bare_loop(ticks, 9, 21)
-    print(f"bare Python EMA-crossover loop: {loop_s:.3f} s = {len(ticks) / loop_s:,.0f} ticks/s, {crossings} crossings")
+    print(
+        f"bare Python EMA-crossover loop: {loop_s:.3f} s = {len(ticks) / loop_s:,.0f} ticks/s, "
+        f"{crossings} crossings"
+    )
     print(f"engine / loop: {best['wall_s'] / loop_s:.2f} (time ratio; below 1 the engine is faster)")
-    print(json.dumps({"engine": "replay-equity", "ticks": int(best["ticks"]), "wall_s": round(best["wall_s"], 3),
-                      "ticks_per_s": round(rate), "bare_loop_s": round(loop_s, 3),
-                      "engine_over_loop": round(best["wall_s"] / loop_s, 3)}))
+    print(
+        json.dumps(
+            {
+                "engine": "replay-equity",
+                "ticks": int(best["ticks"]),
+                "wall_s": round(best["wall_s"], 3),
+                "ticks_per_s": round(rate),
+                "bare_loop_s": round(loop_s, 3),
+                "engine_over_loop": round(best["wall_s"] / loop_s, 3),
+            }
+        )
+    )
 
     for name in EngineName:
         print(json.dumps(whole_day(name, args.config, args.date)))

@@ -2,52 +2,94 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
-from engines.bars import Bar
-from engines.instruments import Instrument, Kind, Underlying
-from engines.market.feed import Tick
-from engines.nse_calendar import IST
+import numpy as np
 
+from engines.market.calendar import IST, ms
+from engines.market.instruments import Instrument, Kind
+from engines.market.ticks import DEPTH, TickBatch
+from engines.quotes import Bar
+
+DAY = date(2026, 11, 27)
 MOMENT = datetime(2026, 11, 27, 10, 0, tzinfo=IST)
+T0 = ms(MOMENT)
 FUT = Instrument(
-    1002, "NIFTY26DECFUT", "NFO", Kind.FUT, "NIFTY", 10, 65, date(2026, 12, 29), underlying=Underlying.NIFTY
+    1002 << 8 | 2,
+    "NIFTY26DECFUT",
+    "NFO",
+    "NFO-FUT",
+    Kind.FUT,
+    "NIFTY",
+    10,
+    65,
+    date(2026, 12, 29),
+    0,
+    "NIFTY",
 )
-STOCK = Instrument(2001, "RELIANCE", "NSE", Kind.EQ, "RELIANCE INDUSTRIES", 5, 1)
-INDEX = Instrument(256265, "NIFTY 50", "NSE", Kind.INDEX, "NIFTY", 5, 0, underlying=Underlying.NIFTY)
+BANK_FUT = Instrument(
+    1003 << 8 | 2,
+    "BANKNIFTY26DECFUT",
+    "NFO",
+    "NFO-FUT",
+    Kind.FUT,
+    "BANKNIFTY",
+    20,
+    30,
+    date(2026, 12, 29),
+    0,
+    "BANKNIFTY",
+)
+STOCK = Instrument(2885 << 8 | 1, "RELIANCE", "NSE", "NSE", Kind.EQ, "RELIANCE INDUSTRIES", 5, 1)
+INDEX = Instrument(256265, "NIFTY 50", "NSE", "INDICES", Kind.INDEX, "NIFTY 50", 0, 0, underlying="NIFTY")
 
 
-def option(strike: int, kind: Kind, token: int) -> Instrument:
+def option(strike: int, kind: Kind, token: int | None = None) -> Instrument:
     return Instrument(
-        token,
+        token or (50_000 + strike // 10 + (1 if kind is Kind.PE else 0)) << 8 | 2,
         f"NIFTY26D01{strike}{kind}",
         "NFO",
+        "NFO-OPT",
         kind,
         "NIFTY",
         5,
         65,
         date(2026, 12, 1),
         strike * 100,
-        Underlying.NIFTY,
+        "NIFTY",
     )
 
 
-def quote(instrument: Instrument, bid: float, ask: float, last: float | None = None) -> Tick:
-    return {
-        "tradable": True,
-        "mode": "full",
-        "instrument_token": instrument.token,
-        "last_price": ask if last is None else last,
-        "last_traded_quantity": 1,
-        "volume_traded": 100,
-        "last_trade_time": MOMENT,
-        "exchange_timestamp": MOMENT,
-        "depth": {
-            "buy": [{"quantity": 1000, "price": bid, "orders": 1}],
-            "sell": [{"quantity": 1000, "price": ask, "orders": 1}],
-        },
+def ticks(
+    rows: Sequence[tuple[int, Instrument, float, float | None, float | None]], volume: int = 0
+) -> TickBatch:
+    """A batch from (ts_ms, instrument, last, bid, ask) rows in rupees; bid/ask None leave that side empty.
+    Each quote has one level of 1,000 lots at the touch and four more a tick apart."""
+    n = len(rows)
+    batch = {
+        "ts": np.array([r[0] for r in rows], dtype=np.int64),
+        "token": np.array([r[1].token for r in rows], dtype=np.int64),
+        "last_price": np.array([round(r[2] * 100) for r in rows], dtype=np.int64),
+        "last_quantity": np.ones(n, dtype=np.int64),
+        "volume": np.full(n, volume, dtype=np.int64),
+        "oi": np.zeros(n, dtype=np.int64),
     }
+    for side, column, sign in (("bid", 3, -1), ("ask", 4, 1)):
+        prices = np.zeros((n, DEPTH), dtype=np.int64)
+        sizes = np.zeros((n, DEPTH), dtype=np.int64)
+        for i, row in enumerate(rows):
+            touch = row[column]
+            if touch is None:
+                continue
+            tick = max(row[1].tick, 1)
+            prices[i] = [round(float(touch) * 100) + sign * level * tick for level in range(DEPTH)]
+            sizes[i] = 1000 * max(row[1].lot_size, 1)
+        batch[f"{side}_price"] = prices
+        batch[f"{side}_quantity"] = sizes
+        batch[f"{side}_orders"] = (sizes > 0).astype(np.int64)
+    return TickBatch(**batch)
 
 
 def bar(instrument: Instrument, close: float, minute: int = 0) -> Bar:
-    return Bar(instrument.token, MOMENT.replace(minute=minute), close, close, close, close, 0)
+    return Bar(instrument, T0 + minute * 60_000, close, close, close, close, 0)

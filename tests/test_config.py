@@ -4,7 +4,7 @@ the key (or file:line), the value and what is allowed; the engines exit 2 on it.
 from __future__ import annotations
 
 import math
-from datetime import time
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import pytest
 
 from engines.config import load_config, read_universe_csv
 from engines.errors import ConfigError
-from engines.instruments import Underlying
+from engines.market.calendar import IST
 from tests.helpers import DEV_CONFIG, run_engine, write_config
 
 
@@ -27,7 +27,7 @@ def config_error(tmp_path: Path, patch: dict[str, Any] | None = None, universe_c
 def test_dev_config_loads_with_the_universe_from_the_csv() -> None:
     config = load_config(DEV_CONFIG)
     assert config.trading.mode == "paper"
-    assert config.trading.fno_universe == tuple(Underlying)
+    assert config.trading.fno_universe == ("NIFTY", "BANKNIFTY", "FINNIFTY")
     assert len(config.trading.equity_universe) == 50
     assert config.trading.equity_universe[0] == "RELIANCE"
     assert config.session.market_open_ist == time(9, 15)
@@ -48,8 +48,8 @@ def test_wrong_type_names_key_value_and_expected_type(tmp_path: Path) -> None:
 def test_unknown_underlying_lists_the_known_ones(tmp_path: Path) -> None:
     message = config_error(tmp_path, {"trading": {"fno_universe": ["NIFTY", "NIFTYY"]}})
     assert (
-        "trading.fno_universe[1]: 'NIFTYY' is not a known underlying (known: NIFTY, BANKNIFTY, FINNIFTY)"
-        in message
+        "trading.fno_universe[1]: 'NIFTYY' is not a known underlying "
+        "(known: NIFTY, BANKNIFTY, FINNIFTY, MIDCPNIFTY)" in message
     )
 
 
@@ -202,3 +202,32 @@ def test_usage_error_exits_2(tmp_path: Path) -> None:
     result = run_engine("engines.fno", DEV_CONFIG, tmp_path, "--mode", "live", timeout=30)
     assert result.returncode == 2
     assert "invalid choice: 'live'" in result.stderr
+
+
+def test_a_holiday_or_weekend_date_is_refused_with_the_nearest_trading_days(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"market_data": {"sim": {"date": "2026-11-24"}}})
+    assert (
+        "market_data.sim.date: '2026-11-24' is not a trading day (an NSE holiday (Prakash Gurpurb Sri Guru "
+        "Nanak Dev)); the nearest are 2026-11-23 and 2026-11-25" in message
+    )
+    message = config_error(tmp_path, {"market_data": {"sim": {"date": "2026-11-28"}}})
+    assert (
+        "'2026-11-28' is not a trading day (a Saturday); the nearest are 2026-11-27 and 2026-11-30" in message
+    )
+
+
+def test_a_date_without_a_holiday_list_is_refused_rather_than_guessed(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"market_data": {"sim": {"date": "2027-03-10"}}})
+    assert "market_data.sim.date: '2027-03-10' cannot be used" in message
+    assert "holidays.csv has no NSE holiday list for 2027" in message
+
+
+def test_the_default_date_is_the_last_trading_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engines.config as config_module
+
+    monkeypatch.setattr(
+        config_module, "now_ist", lambda: datetime(2026, 11, 25, 8, 0, tzinfo=IST)
+    )  # a Wednesday after the 24 Nov holiday
+    assert load_config(write_config(tmp_path)).trading_date() == date(2026, 11, 25)
+    monkeypatch.setattr(config_module, "now_ist", lambda: datetime(2026, 11, 24, 20, 0, tzinfo=IST))
+    assert load_config(write_config(tmp_path)).trading_date() == date(2026, 11, 23)

@@ -88,7 +88,10 @@ def test_three_engines_in_one_process_run_the_default_day(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr[-3000:]
     assert_full_day(tmp_path)
     for engine in ENGINES:  # every log line names its engine
-        assert f" {engine:<7} | finished the day at 15:29:59" in result.stderr
+        assert f" {engine:<7} | finished the day at 15:30:00" in result.stderr
+    summaries = [json.loads(line) for line in result.stdout.splitlines()]  # one JSON line per engine
+    assert sorted(s["engine"] for s in summaries) == sorted(ENGINES)
+    assert all(s["status"] == "finished" and s["ticks"] > 0 and s["ticks_per_s"] > 0 for s in summaries)
 
 
 def test_three_engine_processes_started_together_run_the_default_day(tmp_path: Path) -> None:
@@ -157,14 +160,14 @@ def test_sigterm_mid_day_stops_cleanly_and_a_restart_resumes(tmp_path: Path) -> 
     assert time.monotonic() - sent < 5
     assert "SIGTERM received: stopping engines cleanly" in stderr
     state = assert_checkpoint_matches_journal(tmp_path, "equity")
-    assert state["status"] == "stopped" and "15:29" not in state["as_of_ist"]
+    assert state["status"] == "stopped" and "15:30" not in state["as_of_ist"]
     last = journal(tmp_path, "equity")[-1]
     assert (last["event"], last["reason"]) == ("stop", "signal")
     before = len(read_rows(tmp_path / "orders.csv", ORDER_COLUMNS))
 
     resumed = run_engine("engines.equity", DEV_CONFIG, tmp_path, timeout=120)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert "resuming 2026-11-27 with 50 instruments after" in resumed.stderr
+    assert "resuming 2026-11-27 with 50 instruments from" in resumed.stderr
     state = assert_checkpoint_matches_journal(tmp_path, "equity")  # seqs continue without a gap or repeat
     assert state["status"] == "finished"
     assert "resume" in [e["event"] for e in journal(tmp_path, "equity")]
@@ -186,7 +189,9 @@ def test_an_engine_failure_exits_1_and_stops_the_others_in_one_process(tmp_path:
     assert result.returncode == 1
     assert "fno     | failed: injected fault at 11:00:00" in result.stderr
     assert "stopping the other engines because fno failed" in result.stderr
-    assert checkpoint(tmp_path / "art", "fno")["status"] == "failed"
+    beat = json.loads((tmp_path / "art" / "heartbeat" / "fno.json").read_text())
+    assert beat["status"] == "failed"
+    assert checkpoint(tmp_path / "art", "fno")["status"] == "running"  # the last good cache, not the failure
     statuses = {checkpoint(tmp_path / "art", e)["status"] for e in ("equity", "options")}
     assert statuses <= {"stopped", "finished"}  # a fast engine may already have finished its day
     alone = run_engine("engines.fno", config, tmp_path / "alone", timeout=60)
@@ -199,6 +204,8 @@ FORBIDDEN = {"socket", "ssl", "http", "urllib", "requests", "kiteconnect", "webs
 def test_the_paper_path_imports_nothing_that_reaches_a_network() -> None:
     imported = set()
     for path in (ROOT / "engines").rglob("*.py"):
+        if "kite" in path.relative_to(ROOT / "engines").parts:
+            continue  # the Kite edge: only the live feed loads it
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 imported |= {(path.name, a.name.split(".")[0]) for a in node.names}

@@ -198,6 +198,7 @@ def test_consistency_ok_when_checkpoint_agrees(fno_day: Path) -> None:
         "result": "ok",
         "orders_csv": {"realised_pnl_rupees": "410.00", "charges_rupees": "8.16"},
         "checkpoint": {"realised_pnl_rupees": "410.00", "charges_rupees": "8.16"},
+        "repeated_order_ids": [],
     }
 
 
@@ -267,7 +268,7 @@ def test_a_breakeven_trade_is_a_loss(tmp_path: Path) -> None:
     assert (fno["trades"], fno["wins"], fno["losses"], fno["win_rate"]) == (1, 0, 1, 0.0)
 
 
-def test_a_duplicated_seq_counts_once_the_later_row(tmp_path: Path) -> None:
+def test_an_order_id_written_twice_is_a_consistency_mismatch(tmp_path: Path) -> None:
     write_orders(
         tmp_path,
         [
@@ -276,7 +277,9 @@ def test_a_duplicated_seq_counts_once_the_later_row(tmp_path: Path) -> None:
         ],
     )
     fno = report_of(tmp_path)["engines"]["fno"]
-    assert (fno["orders_placed"], fno["charges_rupees"]) == (1, "1.00")
+    assert (fno["orders_placed"], fno["charges_rupees"]) == (2, "10.99")  # every row counts
+    assert fno["consistency"]["result"] == "mismatch"
+    assert fno["consistency"]["repeated_order_ids"] == ["fno-20261127-000001"]
 
 
 def test_reason_prefix_is_the_first_clause() -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 
 from engines.charges import Side
+from engines.market.instruments import Kind
 from engines.portfolio import Book, Position, margin_required
-from tests.factories import FUT, STOCK, option
+from tests.factories import DAY, FUT, STOCK, option
 
 
 def kite_pnl(p: Position) -> int:
@@ -60,11 +61,20 @@ def test_random_fills_always_match_kites_formula() -> None:
 def test_book_totals_and_available_margin() -> None:
     book = Book(capital=100_000_000)
     book.position(FUT).apply(Side.BUY, 65, 2_750_000, 95_806)
-    ce = option(27500, FUT.kind.CE, 3001)
+    ce = option(27500, Kind.CE)
     book.position(ce).apply(Side.BUY, 65, 12_440, 2_724)
+    # rules/margin_rates.csv: futures SPAN 10% + exposure 2% of notional; long options the premium.
     fut_margin = 65 * 2_750_000 * 12 // 100
-    assert book.margin_used == fut_margin + 65 * 12_440
+    assert book.margin_used(DAY) == fut_margin + 65 * 12_440
     assert book.charges == 95_806 + 2_724
     assert book.net_pnl == -(95_806 + 2_724)
-    assert book.available == 100_000_000 - (95_806 + 2_724) - fut_margin - 65 * 12_440
-    assert margin_required(STOCK, 100, 150_000) == 100 * 150_000 // 5
+    assert book.available(DAY) == 100_000_000 - (95_806 + 2_724) - fut_margin - 65 * 12_440
+    assert margin_required(STOCK, 100, 150_000, DAY) == 100 * 150_000 // 5  # MIS: 20%, 5x leverage
+
+
+def test_realised_by_previews_a_fill_without_booking_it() -> None:
+    p = Position(FUT)
+    p.apply(Side.BUY, 130, 2_750_000, 0)
+    assert p.realised_by(Side.SELL, 65, 2_751_000) == 65 * 1_000
+    assert p.realised_by(Side.BUY, 65, 2_751_000) == 0  # adds to the position: realises nothing
+    assert (p.quantity, p.realised) == (130, 0)

@@ -16,7 +16,7 @@ import pytest
 
 from engines.artifacts.layout import ArtifactPaths
 from engines.config import load_config
-from engines.nse_calendar import IST
+from engines.market.calendar import IST
 from session import checks
 from session.checks import CheckContext, Status, run_checks
 from session.cli import archive_artifacts

@@ -36,7 +36,9 @@ class StateStore:
                 f"day from its journal"
             ) from exc
         if not isinstance(data, dict):
-            raise EngineFailure(f"{self.path}: a checkpoint is a JSON object; move it aside to rebuild the day")
+            raise EngineFailure(
+                f"{self.path}: a checkpoint is a JSON object; move it aside to rebuild the day"
+            )
         return data
 
     def save(self, checkpoint: dict[str, Any]) -> None:

@@ -61,8 +61,9 @@ class AppendOnlyFile:
         try:
             with self._lock(fcntl.LOCK_SH):
                 written = os.write(self._fd, line)
-            if written != len(line):  # only a full disk shortens a write to a regular file
-                raise OSError(28, os.strerror(28))
+                if written != len(line):  # a full disk (or a size limit) shortens a write: the retry says why
+                    os.write(self._fd, line[written:])
+                    raise OSError(28, os.strerror(28))
         except OSError as exc:
             with contextlib.suppress(OSError):
                 cut_to_last_line(self.path)

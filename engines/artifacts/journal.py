@@ -40,7 +40,9 @@ class EventKind(StrEnum):
 
 
 # Events about this run rather than the day's trading: written by every run, never replayed.
-LIFECYCLE = frozenset({EventKind.START, EventKind.RESUME, EventKind.CAUGHT_UP, EventKind.FAULT, EventKind.STOP})
+LIFECYCLE = frozenset(
+    {EventKind.START, EventKind.RESUME, EventKind.CAUGHT_UP, EventKind.FAULT, EventKind.STOP}
+)
 _VOLATILE = ("seq", "wall_time")  # what differs between two runs that made the same event
 
 
@@ -102,7 +104,8 @@ class Replayed:
             origin = f"its checkpoint {self._checkpoint}" if self._checkpoint else "the open"
             raise JournalMismatch(
                 f"{self._journal}: resuming from {origin}, the engine made a different event than the "
-                f"journal holds at seq {expected['seq']}: journal {_summary(expected)}, now {_summary(event)}. "
+                f"journal holds at seq {expected['seq']}: journal {_summary(expected)}, "
+                f"now {_summary(event)}. "
                 f"The config, the code or the market data changed mid-day; move {self._journal} and the "
                 f"checkpoint aside to run the day afresh"
             )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -115,8 +116,8 @@ class OptionChain:
     def step_near(self, strike: Paise) -> Paise:
         """The gap between listed strikes around `strike` (strikes far out may be wider apart)."""
         i = self.strikes.index(strike)
-        gaps = [b - a for a, b in zip(self.strikes[max(0, i - 1) : i + 2], self.strikes[max(0, i - 1) + 1 : i + 2])]
-        return min(gaps) if gaps else 0
+        near = self.strikes[max(0, i - 1) : i + 2]
+        return min((b - a for a, b in itertools.pairwise(near)), default=0)
 
     def option(self, strike: Paise, kind: Kind) -> Instrument | None:
         return (self.calls if kind is Kind.CE else self.puts).get(strike)
@@ -125,13 +126,17 @@ class OptionChain:
         """Calls and puts at the `each_side` strikes either side of `centre` and at `centre` itself."""
         i = bisect.bisect_left(self.strikes, centre)
         picked = self.strikes[max(0, i - each_side) : i + each_side + 1]
-        return [o for strike in picked for o in (self.calls.get(strike), self.puts.get(strike)) if o is not None]
+        return [
+            o for strike in picked for o in (self.calls.get(strike), self.puts.get(strike)) if o is not None
+        ]
 
 
 class InstrumentMaster:
     """The day's instruments, indexed for the questions the engines ask."""
 
-    def __init__(self, day: date, instruments: Iterable[Instrument], rules: MarketRules | None = None) -> None:
+    def __init__(
+        self, day: date, instruments: Iterable[Instrument], rules: MarketRules | None = None
+    ) -> None:
         self.day = day
         self.rules = rules or load_rules()
         self._rows = list(instruments)
@@ -208,7 +213,9 @@ class InstrumentMaster:
         return out.getvalue()
 
     @classmethod
-    def from_csv(cls, text: str, day: date, source: str, rules: MarketRules | None = None) -> InstrumentMaster:
+    def from_csv(
+        cls, text: str, day: date, source: str, rules: MarketRules | None = None
+    ) -> InstrumentMaster:
         """Parse a Kite instruments CSV; `source` names it in errors (a path or a URL)."""
         rules = rules or load_rules()
         underlying_of_index = {symbol: u for u, symbol in rules.index_symbols.items()}

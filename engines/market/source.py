@@ -37,7 +37,9 @@ class SimMarket:
     def __init__(self, config: Config, paths: ArtifactPaths) -> None:
         sim, session = config.market_data.sim, config.session
         day = config.trading_date()
-        self._session = SimSession(sim.seed, day, session.market_open_ist, session.market_close_ist, sim.tick_interval_s)
+        self._session = SimSession(
+            sim.seed, day, session.market_open_ist, session.market_close_ist, sim.tick_interval_s
+        )
         self._market = MarketSimulator(self._session)
         self._speed = sim.speed
         self.master = self._market.master
@@ -70,5 +72,6 @@ def open_market(config: Config, paths: ArtifactPaths) -> MarketSource:
     if config.market_data.feed is FeedKind.SIM:
         return SimMarket(config, paths)
     raise ConfigError(
-        f"market_data.feed: {config.market_data.feed.value!r} is not available in the engines yet (only 'sim')"
+        f"market_data.feed: {config.market_data.feed.value!r} is not available in the engines yet "
+        f"(only 'sim')"
     )

@@ -82,9 +82,7 @@ def daily_report(
     the engines' checkpoints by engine name (those of other dates are ignored) and the session
     record (or None). Pure: no I/O, no clock; the caller adds `generated_at`."""
     todays = orders[orders["ts_ist"].str.startswith(day.isoformat())]
-    # A killed engine resumes from its last checkpoint and reuses the sequence numbers written after
-    # it; the later row is the one the checkpoint's book continued from.
-    todays = todays.drop_duplicates(["engine", "seq"], keep="last").sort_values(["engine", "seq"])
+    todays = todays.sort_values(["engine", "seq"])
     dated = {name: cp for name, cp in checkpoints.items() if cp["date"] == day.isoformat()}
     names = sorted(set(todays["engine"]) | set(dated) | set(session["engines"] if session else ()))
     engines, figures = {}, []
@@ -132,7 +130,7 @@ def _engine(orders: pd.DataFrame, checkpoint: Mapping[str, Any] | None) -> tuple
             }
             for p in open_positions
         ],
-        "consistency": _consistency(figures, checkpoint),
+        "consistency": _consistency(figures, checkpoint, _repeated(orders)),
     }
 
 
@@ -196,18 +194,38 @@ def _fill_list(fills: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _consistency(figures: Figures, checkpoint: Mapping[str, Any] | None) -> dict[str, Any]:
-    """orders.csv against the checkpoint: both are written from the same fills, so any difference means
-    rows lost or duplicated, or a checkpoint older than the CSV (an engine killed between the two)."""
+def _repeated(orders: pd.DataFrame) -> list[str]:
+    """Order IDs with more than one row: each order has exactly one outcome row, so any repeat is a
+    duplicated order (or a row written twice)."""
+    counts = orders["order_id"].value_counts()
+    return sorted(str(order_id) for order_id in counts[counts > 1].index)
+
+
+def _consistency(
+    figures: Figures, checkpoint: Mapping[str, Any] | None, repeated: list[str]
+) -> dict[str, Any]:
+    """orders.csv against the checkpoint: both come from the same journalled fills, so any difference means
+    rows lost or duplicated; and no order ID may appear twice."""
     from_orders = {
         "realised_pnl_rupees": fmt_rupees(figures.realised),
         "charges_rupees": fmt_rupees(figures.charges),
     }
     if checkpoint is None:
-        return {"result": "unchecked", "orders_csv": from_orders, "checkpoint": None}
+        result = "mismatch" if repeated else "unchecked"
+        return {
+            "result": result,
+            "orders_csv": from_orders,
+            "checkpoint": None,
+            "repeated_order_ids": repeated,
+        }
     from_checkpoint = {
         "realised_pnl_rupees": fmt_rupees(checkpoint["realised_paise"]),
         "charges_rupees": fmt_rupees(checkpoint["charges_paise"]),
     }
-    result = "ok" if from_orders == from_checkpoint else "mismatch"
-    return {"result": result, "orders_csv": from_orders, "checkpoint": from_checkpoint}
+    result = "ok" if from_orders == from_checkpoint and not repeated else "mismatch"
+    return {
+        "result": result,
+        "orders_csv": from_orders,
+        "checkpoint": from_checkpoint,
+        "repeated_order_ids": repeated,
+    }

@@ -106,7 +106,9 @@ class MarketRules:
             self.index_symbols[r["underlying"]] = r["index_symbol"]
             self.index_tokens[r["underlying"]] = int(r["index_token"])
         self.underlyings: tuple[str, ...] = tuple(self.index_symbols)
-        self._lots = _by_key(directory, "lot_sizes.csv", "underlying", "from_expiry", lambda r: int(r["lot_size"]))
+        self._lots = _by_key(
+            directory, "lot_sizes.csv", "underlying", "from_expiry", lambda r: int(r["lot_size"])
+        )
         self._weekdays = Dated(
             "expiry_weekdays.csv",
             "expiries",
@@ -115,19 +117,29 @@ class MarketRules:
                 for r in _rows(directory, "expiry_weekdays.csv")
             ],
         )
-        self._weekly = _by_key(directory, "weekly_options.csv", "underlying", "from_date", lambda r: r["weekly"] == "yes")
+        self._weekly = _by_key(
+            directory, "weekly_options.csv", "underlying", "from_date", lambda r: r["weekly"] == "yes"
+        )
         self._freeze = _by_key(
             directory, "freeze_quantities.csv", "underlying", "from_date", lambda r: int(r["freeze_quantity"])
         )
         self._steps = _by_key(
-            directory, "strike_steps.csv", "underlying", "from_date", lambda r: rupees_to_paise(r["strike_step"])
+            directory,
+            "strike_steps.csv",
+            "underlying",
+            "from_date",
+            lambda r: rupees_to_paise(r["strike_step"]),
         )
         ticks: dict[str, dict[date, list[tuple[Decimal | None, Paise]]]] = {}
         for r in _rows(directory, "tick_sizes.csv"):
             bound = Decimal(r["max_price"]) if r["max_price"] else None
             by_date = ticks.setdefault(r["instrument_type"], {})
-            by_date.setdefault(date.fromisoformat(r["from_date"]), []).append((bound, rupees_to_paise(r["tick_size"])))
-        self._ticks = {kind: Dated("tick_sizes.csv", kind, list(rows.items())) for kind, rows in ticks.items()}
+            by_date.setdefault(date.fromisoformat(r["from_date"]), []).append(
+                (bound, rupees_to_paise(r["tick_size"]))
+            )
+        self._ticks = {
+            kind: Dated("tick_sizes.csv", kind, list(rows.items())) for kind, rows in ticks.items()
+        }
         self._margins = _by_key(
             directory,
             "margin_rates.csv",
@@ -171,7 +183,9 @@ class MarketRules:
         for bound, tick in self._table(self._ticks, instrument_type, "tick_sizes.csv").on(day):
             if bound is None or price <= bound:
                 return tick
-        raise RuleError(f"engines/market/rules/tick_sizes.csv: no {instrument_type} tick for {price} on {day}")
+        raise RuleError(
+            f"engines/market/rules/tick_sizes.csv: no {instrument_type} tick for {price} on {day}"
+        )
 
     # --- money -------------------------------------------------------------------------------------
 
@@ -198,13 +212,19 @@ def load_rules() -> MarketRules:
 
 def _rows(directory: Path, file: str) -> Iterator[dict[str, str]]:
     path = directory / file
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    lines = [
+        line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")
+    ]
     for row in csv.DictReader(lines):
         yield {k: (v or "").strip() for k, v in row.items()}
 
 
 def _by_key(
-    directory: Path, file: str, key: str | tuple[str, ...], date_column: str, value: Callable[[dict[str, str]], T]
+    directory: Path,
+    file: str,
+    key: str | tuple[str, ...],
+    date_column: str,
+    value: Callable[[dict[str, str]], T],
 ) -> dict[object, Dated[T]]:
     grouped: dict[object, list[tuple[date, T]]] = {}
     for r in _rows(directory, file):
