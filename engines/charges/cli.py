@@ -133,28 +133,22 @@ def parser() -> argparse.ArgumentParser:
 
 
 def virtual_contract_note(trades: Sequence[Trade], day: date, supply: GstSupply) -> list[dict[str, object]]:
-    """The `data` array of Kite's virtual contract note for `trades`. The DP charge is not on it (Zerodha
-    posts it to the ledger); each CNC sell after the first of its scrip is marked not to carry it."""
-    sold: set[str] = set()
-    data: list[dict[str, object]] = []
-    for trade in trades:
-        charges = trade_charges(trade, day, supply=supply, dp_due=trade.symbol not in sold)
-        if trade.product is Product.CNC and trade.side is Side.SELL:
-            sold.add(trade.symbol)
-        data.append(
-            {
-                "transaction_type": trade.side.value,
-                "tradingsymbol": trade.symbol,
-                "exchange": trade.exchange,
-                "variety": "regular",
-                "product": trade.product.value,
-                "order_type": "MARKET",
-                "quantity": trade.quantity,
-                "price": kite_number(trade.price),
-                "charges": charges.to_contract_note(),
-            }
-        )
-    return data
+    """The `data` array of Kite's virtual contract note for `trades`, one entry per order. DP charges are not
+    on it: Zerodha posts them to the ledger (they are in the --contract-note output)."""
+    return [
+        {
+            "transaction_type": trade.side.value,
+            "tradingsymbol": trade.symbol,
+            "exchange": trade.exchange,
+            "variety": "regular",
+            "product": trade.product.value,
+            "order_type": "MARKET",
+            "quantity": trade.quantity,
+            "price": kite_number(trade.price),
+            "charges": trade_charges(trade, day, supply=supply).to_contract_note(),
+        }
+        for trade in trades
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
