@@ -17,7 +17,7 @@ Files (each documents its source in its header comments):
     tick_sizes.csv         instrument_type, from_date, max_price, tick_size
     margin_rates.csv       instrument_type, product, from_date, span_pct, exposure_pct
     charge_rates.csv       segment, from_date, brokerage_pct, brokerage_max, stt_buy_pct, stt_sell_pct,
-                           exchange_pct, sebi_per_crore, stamp_buy_pct, gst_pct
+                           exchange_pct, sebi_per_crore, stamp_buy_pct, gst_pct, dp_per_scrip
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class ChargeRates:
     sebi_per_crore: Decimal
     stamp_buy_pct: Decimal
     gst_pct: Decimal
+    dp_per_scrip: Decimal  # rupees before GST, per scrip per day of delivery sells (on the ledger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,4 +244,5 @@ def _charge_rates(r: dict[str, str]) -> ChargeRates:
         Decimal(r["sebi_per_crore"]),
         Decimal(r["stamp_buy_pct"]),
         Decimal(r["gst_pct"]),
+        Decimal(r["dp_per_scrip"]),
     )
