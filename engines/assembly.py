@@ -1,10 +1,10 @@
 """Builds an engine for the day from the config and a market source, resumed from its journal.
 
 This is the one place that knows what distinguishes the three engines:
-- fno:     the current-month future of each index in trading.fno_universe, EMA crossover, whole lots;
-- equity:  the cash stocks of the equity universe, EMA crossover, order_value rupees per entry;
-- options: each index and its nearest-expiry chain in a window around ATM that follows spot,
-           trend-following ATM calls/puts with a stop loss.
+- fno:     the current-month future of each index in trading.fno_universe;
+- equity:  the cash stocks of the equity universe;
+- options: each index and its nearest-expiry chain in a window around ATM that follows spot.
+Each runs the strategy its config section names (engines/strategies), with its params.
 
 Resuming: the journal is the record. A checkpoint that agrees with it (the same orders, fills and
 positions up to its last event) is where the engine continues from; one that does not is set aside and
@@ -24,6 +24,7 @@ from engines.artifacts.journal import EventKind, Journal, Replayed
 from engines.artifacts.layout import ArtifactPaths
 from engines.artifacts.recorder import Recorder
 from engines.broker import PaperBroker
+from engines.desk import Desk
 from engines.config import Config, EngineName
 from engines.engine import Engine, Status, TradingHours
 from engines.errors import ConfigError
@@ -34,24 +35,18 @@ from engines.money import rupees_to_paise
 from engines.portfolio import Book
 from engines.quotes import Quotes
 from engines.risk import RiskLimits, RiskManager
-from engines.strategies.base import Strategy
-from engines.strategies.ema_cross import EmaCross, by_value, whole_lots
-from engines.strategies.option_trend import OptionTrend
+from engines.strategies import resolve
+from engines.strategies.context import Context
 from engines.universe import FixedUniverse, OptionsUniverse, Universe
 
-StrategyFactory = Callable[[Config, InstrumentMaster, Book], tuple[Universe, Strategy]]
+UniverseFactory = Callable[[Config, InstrumentMaster], Universe]
 
 
-def _fno(config: Config, master: InstrumentMaster, book: Book) -> tuple[Universe, Strategy]:
-    params = config.engines.fno.strategy
-    futures = [master.current_future(u) for u in config.trading.fno_universe]
-    return FixedUniverse(futures), EmaCross(
-        futures, params.fast_ema, params.slow_ema, whole_lots(params.lots)
-    )
+def _fno(config: Config, master: InstrumentMaster) -> Universe:
+    return FixedUniverse([master.current_future(u) for u in config.trading.fno_universe])
 
 
-def _equity(config: Config, master: InstrumentMaster, book: Book) -> tuple[Universe, Strategy]:
-    params = config.engines.equity.strategy
+def _equity(config: Config, master: InstrumentMaster) -> Universe:
     stocks = []
     for i, symbol in enumerate(config.trading.equity_universe):
         stock = master.equity(symbol)
@@ -61,27 +56,16 @@ def _equity(config: Config, master: InstrumentMaster, book: Book) -> tuple[Unive
                 f"{master.day}"
             )
         stocks.append(stock)
-    strategy = EmaCross(stocks, params.fast_ema, params.slow_ema, by_value(float(params.order_value)))
-    return FixedUniverse(stocks), strategy
+    return FixedUniverse(stocks)
 
 
-def _options(config: Config, master: InstrumentMaster, book: Book) -> tuple[Universe, Strategy]:
-    section = config.engines.options
-    params = section.strategy
-    universe = OptionsUniverse(master, config.trading.options_underlyings, section.strikes_each_side)
-    strategy = OptionTrend(
-        list(universe.indices.values()),
-        universe.chains,
-        book,
-        params.fast_ema,
-        params.slow_ema,
-        params.lots,
-        params.stop_loss_pct,
+def _options(config: Config, master: InstrumentMaster) -> Universe:
+    return OptionsUniverse(
+        master, config.trading.options_underlyings, config.engines.options.strikes_each_side
     )
-    return universe, strategy
 
 
-FACTORIES: dict[EngineName, StrategyFactory] = {
+UNIVERSES: dict[EngineName, UniverseFactory] = {
     EngineName.FNO: _fno,
     EngineName.EQUITY: _equity,
     EngineName.OPTIONS: _options,
@@ -120,7 +104,7 @@ def assemble(name: EngineName, config: Config, market: MarketSource, log: loggin
     session, trading = config.session, config.trading
     book = Book(rupees_to_paise(trading.paper_capital))
     quotes = Quotes()
-    universe, strategy = FACTORIES[name](config, master, book)
+    universe = UNIVERSES[name](config, master)
     limits = RiskLimits(
         rupees_to_paise(trading.max_daily_loss),
         rupees_to_paise(trading.per_symbol_max_loss),
@@ -139,6 +123,15 @@ def assemble(name: EngineName, config: Config, market: MarketSource, log: loggin
     added = recorder.reconcile(history)
     if added:
         log.warning("wrote %d CSV row(s) the journal held but a crash had kept out of the CSVs", added)
+    execution = config.execution
+    broker = PaperBroker(quotes, book, day, protection_pct=execution.market_protection_pct)
+    desk = Desk(
+        name.value, day, book, quotes, broker, RiskManager(limits, day), recorder, log, execution.latency_ms
+    )
+    section = config.engines.of(name)
+    strategy_class = resolve(section.strategy, config.strategies_dir)
+    context = Context(name.value, section.strategy, desk, quotes, master, recorder, log)
+    strategy = strategy_class(strategy_class.Params.model_validate(section.params), context)
     engine = Engine(
         name.value,
         hours,
@@ -146,10 +139,9 @@ def assemble(name: EngineName, config: Config, market: MarketSource, log: loggin
         market.feed(),
         universe,
         strategy,
-        book,
+        context,
+        desk,
         quotes,
-        PaperBroker(quotes, book, day),
-        RiskManager(limits, day),
         recorder,
         store,
         log,
@@ -168,8 +160,8 @@ def _todays(checkpoint: dict[str, Any] | None, day: str) -> dict[str, Any] | Non
 def _disagreement(checkpoint: dict[str, Any], history: list[dict[str, Any]]) -> str | None:
     """Why the checkpoint is not a state of the journal (None when it is one): the orders, fills and
     positions that the journal's events up to the checkpoint's last_seq add up to must be the checkpoint's."""
-    if checkpoint.get("schema") != 2:
-        return f"checkpoint schema {checkpoint.get('schema')!r} is not this version's (2)"
+    if checkpoint.get("schema") != 3:
+        return f"checkpoint schema {checkpoint.get('schema')!r} is not this version's (3)"
     last = history[-1]["seq"] if history else 0
     if checkpoint["last_seq"] > last:
         return f"the checkpoint is at seq {checkpoint['last_seq']} but the journal ends at seq {last}"
@@ -178,12 +170,12 @@ def _disagreement(checkpoint: dict[str, Any], history: list[dict[str, Any]]) -> 
     fills = [e for e in upto if e["event"] == EventKind.FILL]
     held: dict[str, int] = {}
     for fill in fills:
-        signed = fill["quantity"] if fill["side"] == "BUY" else -fill["quantity"]
-        held[fill["symbol"]] = held.get(fill["symbol"], 0) + signed
+        units = sum(units for units, _ in fill["fill_levels"])
+        held[fill["symbol"]] = held.get(fill["symbol"], 0) + (units if fill["side"] == "BUY" else -units)
     journal = {
         "orders": orders,
-        "realised_paise": sum(f["realised_paise"] for f in fills),
-        "charges_paise": sum(f["charges_paise"]["total"] for f in fills),
+        "realised_paise": sum(f["fill_realised_paise"] for f in fills),
+        "charges_paise": sum(f["fill_charges_paise"]["total"] for f in fills),
         "positions": {s: q for s, q in held.items() if q},
     }
     saved = {

@@ -8,6 +8,7 @@ raised as ConfigError (exit code 2). See configs/dev.yaml for the annotated shap
 from __future__ import annotations
 
 import csv
+import os
 import datetime as dt
 import difflib
 import math
@@ -23,6 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from engines.errors import ConfigError
+from engines.fields import ClockTime
 from engines.market.calendar import NseCalendar, now_ist
 from engines.market.rules import RuleError, load_rules
 from engines.market.sim.reference import STOCKS
@@ -40,26 +42,6 @@ class FeedKind(StrEnum):
 
 
 # --- field types: the constraints live here, not in scattered ifs -------------------------------
-
-
-def _parse_clock_time(value: Any) -> time:
-    if isinstance(value, time):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        # YAML 1.1 reads an unquoted 09:15 as the sexagesimal integer 555.
-        hours, minutes = divmod(value, 60)
-        value = f"{hours:02d}:{minutes:02d}"
-    if isinstance(value, str):
-        try:
-            hours_text, minutes_text = value.strip().split(":")
-            parsed = time(int(hours_text), int(minutes_text))
-        except ValueError:
-            pass
-        else:
-            return parsed
-    raise PydanticCustomError(
-        "clock_time", "{value} is not a time of day; use 'HH:MM' in IST, e.g. '09:15'", {"value": repr(value)}
-    )
 
 
 def _parse_underlying(value: Any) -> str:
@@ -94,7 +76,6 @@ def _parse_speed(value: Any) -> float:
     )
 
 
-ClockTime = Annotated[time, BeforeValidator(_parse_clock_time)]
 UnderlyingField = Annotated[str, BeforeValidator(_parse_underlying)]
 Speed = Annotated[float, BeforeValidator(_parse_speed)]
 Rupees = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
@@ -153,53 +134,42 @@ class TradingConfig(Frozen):
         return self
 
 
-class EmaCrossConfig(Frozen):
-    fast_ema: Annotated[int, Field(ge=2)] = 9  # periods of 1-minute bars
-    slow_ema: Annotated[int, Field(ge=3)] = 21
+class EngineConfig(Frozen):
+    """One engine: whether it runs, and its strategy (a built-in name, `module:Class` or `file.py:Class`,
+    see engines/strategies) with the parameters its `Params` model validates."""
 
-    @model_validator(mode="after")
-    def _fast_below_slow(self) -> EmaCrossConfig:
-        if self.fast_ema >= self.slow_ema:
-            raise _rule_error("fast_ema", self.fast_ema, f"must be smaller than slow_ema ({self.slow_ema})")
-        return self
-
-
-class FnoStrategyConfig(EmaCrossConfig):
-    lots: Annotated[int, Field(gt=0)] = 1
-
-
-class EquityStrategyConfig(EmaCrossConfig):
-    order_value: Rupees = Decimal(100_000)  # rupees per entry; quantity = floor(value / price)
-
-
-class OptionsStrategyConfig(EmaCrossConfig):
-    lots: Annotated[int, Field(gt=0)] = 1
-    stop_loss_pct: Annotated[Decimal, Field(gt=0, lt=100)] = Decimal(30)  # of the premium paid
-
-
-class FnoEngineConfig(Frozen):
     enabled: bool = True
-    strategy: FnoStrategyConfig = FnoStrategyConfig()
+    strategy: Annotated[str, Field(min_length=1)] = "ema_cross"
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
-class EquityEngineConfig(Frozen):
-    enabled: bool = True
-    strategy: EquityStrategyConfig = EquityStrategyConfig()
-
-
-class OptionsEngineConfig(Frozen):
-    enabled: bool = True
+class OptionsEngineConfig(EngineConfig):
+    strategy: Annotated[str, Field(min_length=1)] = "atm_option_buyer"
     strikes_each_side: Annotated[int, Field(ge=2, le=30)] = 10  # chain window around ATM; it follows spot
-    strategy: OptionsStrategyConfig = OptionsStrategyConfig()
 
 
 class EnginesConfig(Frozen):
-    fno: FnoEngineConfig = FnoEngineConfig()
-    equity: EquityEngineConfig = EquityEngineConfig()
+    fno: EngineConfig = EngineConfig()
+    equity: EngineConfig = EngineConfig()
     options: OptionsEngineConfig = OptionsEngineConfig()
 
     def enabled(self) -> tuple[EngineName, ...]:
         return tuple(name for name in EngineName if getattr(self, name.value).enabled)
+
+    def of(self, name: EngineName) -> EngineConfig:
+        section: EngineConfig = getattr(self, name.value)
+        return section
+
+
+class ExecutionConfig(Frozen):
+    """How the paper broker executes (engines/broker.py)."""
+
+    latency_ms: Annotated[int, Field(ge=0, le=60_000)] = (
+        0  # decision to market: 0 fills at that moment's quote
+    )
+    market_protection_pct: Annotated[Decimal, Field(gt=0, le=20)] = Decimal(
+        2
+    )  # MARKET orders fill within this
 
 
 class SimConfig(Frozen):
@@ -255,9 +225,11 @@ class Config(Frozen):
     session: SessionConfig = SessionConfig()
     trading: TradingConfig
     engines: EnginesConfig = EnginesConfig()
+    execution: ExecutionConfig = ExecutionConfig()
     market_data: MarketDataConfig = MarketDataConfig()
     artifacts_dir: Path = Path("artifacts")  # relative to the working directory
     secrets_dir: Path = Path("secrets")
+    strategies_dir: Path | None = None  # the trader's own strategies; relative to the config file
     faults: FaultsConfig | None = None
 
     def trading_date(self) -> dt.date:
@@ -308,7 +280,49 @@ def load_config(path: Path | str, overrides: dict[str, Any] | None = None) -> Co
         symbols = read_universe_csv(csv_path, known)
         trading = config.trading.model_copy(update={"equity_universe": symbols})
         config = config.model_copy(update={"trading": trading})
+    # The trader's strategies: PAPERFLEET_STRATEGIES_DIR (the containers' read-only mount) wins over the file.
+    strategies_dir = os.environ.get("PAPERFLEET_STRATEGIES_DIR") or config.strategies_dir
+    if strategies_dir is not None:
+        config = config.model_copy(update={"strategies_dir": (path.parent / strategies_dir).resolve()})
+    problems = strategy_problems(config)
+    if problems:
+        raise ConfigError(
+            f"{path}: invalid configuration ({len(problems)} problem(s)):\n  " + "\n  ".join(problems)
+        )
     return config
+
+
+def strategy_problems(config: Config) -> list[str]:
+    """Each enabled engine's strategy must load and its params must pass the strategy's own Params model;
+    every problem names the key, e.g. `engines.fno.params.fast_ema: ...`."""
+    from engines.strategies import StrategyNotFound, resolve  # the strategies import the engine's parts
+
+    problems = []
+    for name in config.engines.enabled():
+        section = config.engines.of(name)
+        try:
+            strategy = resolve(section.strategy, config.strategies_dir)
+        except StrategyNotFound as exc:
+            problems.append(f"engines.{name}.strategy: {section.strategy!r} {exc}")
+            continue
+        try:
+            strategy.Params.model_validate(section.params)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                where = _dotted(err["loc"])
+                key = f"engines.{name}.params" + (f".{where}" if where else "")
+                problems.append(f"{key}: {_param_message(err)}")
+    return problems
+
+
+def _param_message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown parameter for this strategy"
+    if err["type"] == "missing":
+        return "required parameter is missing"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    value = err.get("input")
+    return msg if err["type"] in ("value_error", "clock_time") else f"got {value!r}; {msg.lower()}"
 
 
 class _Loader(yaml.SafeLoader):

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from engines.charges import Side
+from engines.charges import Product, Side
 from engines.market.instruments import Instrument, Kind
 from engines.market.rules import load_rules
 from engines.money import Paise
@@ -31,6 +31,7 @@ class Position:
     realised: Paise = 0
     charges: Paise = 0
     last_price: Paise = 0
+    product: Product = Product.MIS  # of the orders that opened it: one product per symbol at a time
 
     @property
     def unrealised(self) -> Paise:
@@ -90,6 +91,7 @@ class Position:
             "realised_paise": self.realised,
             "charges_paise": self.charges,
             "last_price_paise": self.last_price,
+            "product": self.product.value,
         }
 
     @classmethod
@@ -105,6 +107,7 @@ class Position:
             data["realised_paise"],
             data["charges_paise"],
             data["last_price_paise"],
+            Product(data["product"]),
         )
 
 

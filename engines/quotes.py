@@ -44,6 +44,8 @@ class Quotes:
         self.seen = np.zeros(n, dtype=bool)
         self.last_price = np.zeros(n, dtype=np.int64)
         self.volume = np.zeros(n, dtype=np.int64)
+        self.last_quantity = np.zeros(n, dtype=np.int64)
+        self.oi = np.zeros(n, dtype=np.int64)
         self.ts = np.zeros(n, dtype=np.int64)
         self.bid_price = np.zeros((n, DEPTH), dtype=np.int64)
         self.bid_quantity = np.zeros((n, DEPTH), dtype=np.int64)
@@ -126,6 +128,8 @@ class Quotes:
         self.seen[uniq] = True
         self.last_price[uniq] = ticks.last_price[last]
         self.volume[uniq] = ticks.volume[last]
+        self.last_quantity[uniq] = ticks.last_quantity[last]
+        self.oi[uniq] = ticks.oi[last]
         self.ts[uniq] = ticks.ts[last]
         self.bid_price[uniq] = ticks.bid_price[last]
         self.bid_quantity[uniq] = ticks.bid_quantity[last]
@@ -184,6 +188,8 @@ _ARRAYS = (
     "seen",
     "last_price",
     "volume",
+    "last_quantity",
+    "oi",
     "ts",
     "bid_price",
     "bid_quantity",

@@ -7,9 +7,10 @@ from datetime import date, datetime
 
 import numpy as np
 
-from engines.market.calendar import IST, ms
-from engines.market.instruments import Instrument, Kind
+from engines.market.calendar import IST, ist, ms
+from engines.market.instruments import Instrument, Kind, OptionChain
 from engines.market.ticks import DEPTH, TickBatch
+from engines.portfolio import Book, Position
 from engines.quotes import Bar
 
 DAY = date(2026, 11, 27)
@@ -93,3 +94,52 @@ def ticks(
 
 def bar(instrument: Instrument, close: float, minute: int = 0) -> Bar:
     return Bar(instrument, T0 + minute * 60_000, close, close, close, close, 0)
+
+
+class FakeContext:
+    """The parts of engines.strategies.context.Context a strategy uses, recording its requests."""
+
+    def __init__(self, chains: dict[str, OptionChain] | None = None) -> None:
+        self.strategy = "test"
+        self.now_ms = T0
+        self.book = Book(10**12)
+        self.chains = chains or {}
+        self.targets: list[tuple[str, int, str]] = []
+        self.orders: list[tuple[str, str, int, str, float | None]] = []
+
+    @property
+    def now(self) -> datetime:
+        return ist(self.now_ms)
+
+    def position(self, instrument: Instrument) -> int:
+        return self.book.quantity(instrument.symbol)
+
+    def positions(self) -> list[Position]:
+        return self.book.open_positions()
+
+    def average_price(self, instrument: Instrument) -> float:
+        position = self.book.positions.get(instrument.symbol)
+        return position.average_price / 100 if position and position.quantity else 0.0
+
+    def chain(self, underlying: str) -> OptionChain:
+        return self.chains[underlying]
+
+    def target(self, instrument: Instrument, quantity: int, reason: str, at: float | None = None) -> None:
+        self.targets.append((instrument.symbol, quantity, reason))
+
+    def buy(self, instrument: Instrument, quantity: int, reason: str, **kw: object) -> str:
+        return self._order("BUY", instrument, quantity, reason, kw)
+
+    def sell(self, instrument: Instrument, quantity: int, reason: str, **kw: object) -> str:
+        return self._order("SELL", instrument, quantity, reason, kw)
+
+    def cancel(self, order_id: str, reason: str) -> bool:
+        self.orders.append(("CANCEL", order_id, 0, reason, None))
+        return True
+
+    def _order(
+        self, side: str, instrument: Instrument, quantity: int, reason: str, kw: dict[str, object]
+    ) -> str:
+        trigger = kw.get("trigger_price")
+        self.orders.append((side, instrument.symbol, quantity, reason, float(trigger) if trigger else None))
+        return f"o-{len(self.orders)}"

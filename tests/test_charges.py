@@ -529,4 +529,5 @@ def test_the_public_surface() -> None:
         "default_product",
         "order_charges",
         "trade_charges",
+        "value_charges",
     ]

@@ -21,15 +21,17 @@ from engines.artifacts.layout import ArtifactPaths
 from engines.artifacts.recorder import Recorder
 from engines.broker import PaperBroker
 from engines.clock import SimClock
+from engines.desk import Desk, OrderUpdate
 from engines.engine import Engine, Status, StopReason, TradingHours
 from engines.market.calendar import IST, iso, ms
-from engines.market.instruments import Instrument
+from engines.market.instruments import Instrument, InstrumentMaster
 from engines.market.replay import ReplayFeed
 from engines.market.ticks import TickBatch
-from engines.orders import Signal, SignalAction
 from engines.portfolio import Book
 from engines.quotes import Bar, Quotes
 from engines.risk import RiskLimits, RiskManager
+from engines.strategies.api import Strategy
+from engines.strategies.context import Context
 from engines.universe import FixedUniverse
 from tests.factories import DAY, FUT, STOCK, ticks
 
@@ -44,50 +46,48 @@ def at(hh: int, mm: int, ss: int = 0) -> int:
     return ms(datetime(2026, 11, 27, hh, mm, ss, tzinfo=IST))
 
 
-class Scripted:
-    """A strategy that records the bars it is given and answers with the signals scripted per minute."""
+class Scripted(Strategy):
+    """A strategy that records the bars it is given and moves to the targets scripted per minute."""
 
     def __init__(self, script: dict[int, list[tuple[Instrument, int]]]) -> None:
         self.script = (
             script  # bar start ms -> (instrument, target) pairs, issued on the first bar of that minute
         )
         self.bars: list[Bar] = []
-        self._done: set[int] = set()
+        self.updates: list[OrderUpdate] = []
+        self.state = {}
 
-    def on_bar(self, bar: Bar) -> list[Signal]:
+    def on_bar(self, bar: Bar) -> None:
         self.bars.append(bar)
-        if bar.start_ms in self._done or bar.start_ms not in self.script:
-            return []
-        self._done.add(bar.start_ms)
-        return [
-            Signal(
-                i,
-                SignalAction.LONG if q > 0 else SignalAction.SHORT if q < 0 else SignalAction.EXIT,
-                q,
-                0.0,
-                "t",
-            )
-            for i, q in self.script[bar.start_ms]
-        ]
+        if self.state.get(str(bar.start_ms)) or bar.start_ms not in self.script:
+            return
+        self.state[str(bar.start_ms)] = True
+        for instrument, quantity in self.script[bar.start_ms]:
+            self.ctx.target(instrument, quantity, "scripted")
 
-    def snapshot(self) -> dict[str, Any]:
-        return {}
+    def on_fill(self, update: OrderUpdate) -> None:
+        self.updates.append(update)
 
-    def restore(self, state: dict[str, Any]) -> None:
-        return None
+    def on_order_update(self, update: OrderUpdate) -> None:
+        self.updates.append(update)
 
 
 def build(
     tmp_path: Path,
     market: TickBatch,
-    strategy: Scripted,
+    strategy: Strategy,
     limits: RiskLimits = DAILY_25K,
     instruments: tuple[Instrument, ...] = (FUT, STOCK),
+    latency_ms: int = 0,
 ) -> Engine:
     paths = ArtifactPaths(tmp_path)
     log = logging.getLogger("test")
     book, quotes = Book(10**10), Quotes()
-    journal = Journal(paths.journal(DAY, "t"))
+    recorder = Recorder("t", DAY, paths, Journal(paths.journal(DAY, "t")), [])
+    broker = PaperBroker(quotes, book, DAY)
+    desk = Desk("t", DAY, book, quotes, broker, RiskManager(limits, DAY), recorder, log, latency_ms)
+    master = InstrumentMaster(DAY, instruments)
+    strategy.ctx = Context("t", "scripted", desk, quotes, master, recorder, log)
     return Engine(
         "t",
         TradingHours(DAY, OPEN, SQUARE_OFF, CLOSE),
@@ -95,11 +95,10 @@ def build(
         ReplayFeed(market),
         FixedUniverse(instruments),
         strategy,
-        book,
+        strategy.ctx,
+        desk,
         quotes,
-        PaperBroker(quotes, book, DAY),
-        RiskManager(limits, DAY),
-        Recorder("t", DAY, paths, journal, []),
+        recorder,
         StateStore(paths.checkpoint("t"), paths.heartbeat("t"), log),
         log,
     )
@@ -143,7 +142,9 @@ def test_an_order_decided_at_a_minute_fills_at_that_moments_quote_never_an_earli
     (fill,) = [o for o in orders(tmp_path) if o["status"] == "COMPLETE" and o["tag"] == "entry"]
     seconds = (at(10, 5) - OPEN) // 1000  # the tick stamped 10:05:00, the moment of the decision
     assert fill["ts_ist"] == iso(at(10, 5))
-    assert fill["price"] == f"{27_000.1 + seconds / 10:.2f}"  # its offer: not 10:04:59's, not 10:05:01's
+    assert (
+        fill["average_price"] == f"{27_000.1 + seconds / 10:.4f}"
+    )  # its offer: not 10:04:59's, not 10:05:01's
 
 
 def test_a_flip_whose_exit_breaches_the_daily_limit_does_not_open_its_entry(tmp_path: Path) -> None:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from decimal import Decimal
 
 import numpy as np
+import pytest
 
-from engines.charges import Side
+from engines.desk import OrderUpdate
 from engines.market.instruments import Kind, OptionChain
-from engines.orders import SignalAction
-from engines.portfolio import Book
+from engines.orders import Order, OrderStatus, OrderTag, Side
 from engines.quotes import Quotes
-from engines.strategies.ema import CrossState
-from engines.strategies.ema_cross import EmaCross, by_value, whole_lots
-from engines.strategies.option_trend import OptionTrend
-from tests.factories import FUT, INDEX, STOCK, T0, bar, option, ticks
+from engines.strategies.atm_option_buyer import AtmOptionBuyer
+from engines.strategies.ema_cross import EmaCross
+from engines.strategies.indicators import ema_cross, rsi
+from engines.strategies.rsi_reversion import RsiReversion
+from engines.strategies.short_straddle import ShortStraddle
+from engines.strategies.sizing import entry_size
+from tests.factories import FUT, INDEX, STOCK, T0, FakeContext, bar, option, ticks
 
 
 def test_bars_fold_ohlc_and_volume_and_close_on_the_minute() -> None:
@@ -84,41 +89,70 @@ def test_a_snapshot_restores_quotes_and_the_bar_in_progress() -> None:
 
 
 def test_ema_cross_needs_warm_up_then_reports_each_cross_once() -> None:
-    state = CrossState(2, 3)
-    assert [state.update(p) for p in (10, 10, 9, 8)] == [0, 0, 0, 0]  # warm-up, then fast below slow
-    assert [state.update(p) for p in (12, 13, 13)] == [1, 0, 0]
-    assert state.update(5) == -1
+    state: dict[str, float] = {}
+    assert [ema_cross(state, p, 2, 3) for p in (10, 10, 9, 8)] == [0, 0, 0, 0]  # warm-up, then fast below
+    assert [ema_cross(state, p, 2, 3) for p in (12, 13, 13)] == [1, 0, 0]
+    assert ema_cross(state, 5, 2, 3) == -1
+
+
+def test_rsi_is_wilders() -> None:
+    state: dict[str, float] = {}
+    values = [rsi(state, close, 3) for close in (10, 11, 12, 11, 13, 13)]
+    assert values[:3] == [None, None, None]
+    # First average: gains (1 + 1 + 0)/3, losses 1/3 -> RS 2 -> 66.67; then Wilder smoothing.
+    assert round(values[3] or 0, 2) == 66.67
+    assert round(values[4] or 0, 2) == round(100 - 100 / (1 + ((2 / 3 * 2 + 2) / 3) / ((1 / 3 * 2) / 3)), 2)
+
+
+def ema(fast: int = 2, slow: int = 3, **params: object) -> tuple[EmaCross, FakeContext]:
+    ctx = FakeContext()
+    return EmaCross(EmaCross.Params(fast_ema=fast, slow_ema=slow, **params), ctx), ctx  # type: ignore[arg-type]
 
 
 def test_ema_cross_strategy_goes_long_then_short_in_whole_lots() -> None:
-    strategy = EmaCross([FUT], 2, 3, whole_lots(2))
-    signals = [s for close in (100, 100, 99, 98, 105, 90) for s in strategy.on_bar(bar(FUT, close))]
-    assert [(s.action, s.target_quantity) for s in signals] == [
-        (SignalAction.LONG, 130),
-        (SignalAction.SHORT, -130),
+    strategy, ctx = ema(lots=2)
+    for close in (100, 100, 99, 98, 105, 90):
+        strategy.on_bar(bar(FUT, close))
+    assert [(symbol, quantity) for symbol, quantity, _ in ctx.targets] == [
+        ("NIFTY26DECFUT", 130),
+        ("NIFTY26DECFUT", -130),
     ]
-    assert "ema2 crossed above ema3" in signals[0].reason
+    assert "ema2 crossed above ema3" in ctx.targets[0][2]
 
 
 def test_strategy_state_survives_a_checkpoint_round_trip() -> None:
-    first = EmaCross([FUT], 2, 3, whole_lots(1))
+    first, _ = ema()
     for close in (100, 100, 99, 98):
         first.on_bar(bar(FUT, close))
-    second = EmaCross([FUT], 2, 3, whole_lots(1))
-    second.restore(first.snapshot())
-    assert [s.action for s in second.on_bar(bar(FUT, 105))] == [SignalAction.LONG]
+    second, ctx = ema()
+    second.state = json.loads(json.dumps(first.state))  # what a checkpoint does to it
+    second.on_bar(bar(FUT, 105))
+    assert [quantity for _, quantity, _ in ctx.targets] == [65]
 
 
-def test_equity_quantity_is_order_value_over_price() -> None:
-    assert by_value(100_000.0)(STOCK, 1510.0) == 66
-    assert by_value(100_000.0)(STOCK, 0.0) == 0
+def test_equity_entries_are_order_value_over_price() -> None:
+    assert entry_size(STOCK, 1510.0, 1, Decimal(100_000)) == 66
+    assert entry_size(STOCK, 0.0, 1, Decimal(100_000)) == 0
+    assert entry_size(FUT, 27_000.0, 3, Decimal(100_000)) == 195
+
+
+def test_rsi_reversion_buys_oversold_and_exits_at_the_middle() -> None:
+    ctx = FakeContext()
+    strategy = RsiReversion(RsiReversion.Params(period=3, lots=1), ctx)  # type: ignore[arg-type]
+    for close in (100, 99, 98, 97):
+        strategy.on_bar(bar(FUT, close))
+    assert ctx.targets[-1][:2] == ("NIFTY26DECFUT", 65) and "oversold" in ctx.targets[-1][2]
+    ctx.book.position(FUT).apply(Side.BUY, 65, 9_700, 0)
+    for close in (99, 101):
+        strategy.on_bar(bar(FUT, close))
+    assert ctx.targets[-1][:2] == ("NIFTY26DECFUT", 0) and "reverted" in ctx.targets[-1][2]
 
 
 def chain() -> OptionChain:
     strikes = (27_400, 27_450, 27_500, 27_550)
     calls = {s * 100: option(s, Kind.CE) for s in strikes}
     puts = {s * 100: option(s, Kind.PE) for s in strikes}
-    return OptionChain("NIFTY", option(27_500, Kind.CE).expiry or FUT.expiry, tuple(calls), calls, puts)  # type: ignore[arg-type]
+    return OptionChain("NIFTY", date(2026, 12, 1), tuple(calls), calls, puts)
 
 
 def test_option_chain_nearest_strike_and_window() -> None:
@@ -136,28 +170,52 @@ def test_option_chain_nearest_strike_and_window() -> None:
     ]
 
 
-def test_option_trend_buys_the_atm_call_then_swaps_to_the_put() -> None:
-    book = Book(100_000_000)
-    strategy = OptionTrend([INDEX], {"NIFTY": chain()}, book, 2, 3, 1, Decimal(30))
-    signals = [s for close in (27500, 27500, 27490, 27480, 27530) for s in strategy.on_bar(bar(INDEX, close))]
-    assert [(s.action, s.instrument.symbol, s.target_quantity) for s in signals] == [
-        (SignalAction.LONG, "NIFTY26D0127550CE", 65)
-    ]  # 27530 is nearest the 27550 strike
-    book.position(signals[0].instrument).apply(Side.BUY, 65, 10_000, 0)
-    swap = strategy.on_bar(bar(INDEX, 27460))
-    assert [(s.action, s.instrument.symbol, s.target_quantity) for s in swap] == [
-        (SignalAction.EXIT, "NIFTY26D0127550CE", 0),
-        (SignalAction.LONG, "NIFTY26D0127450PE", 65),
-    ]
+def buyer(ctx: FakeContext) -> AtmOptionBuyer:
+    return AtmOptionBuyer(AtmOptionBuyer.Params(fast_ema=2, slow_ema=3), ctx)  # type: ignore[arg-type]
 
 
-def test_option_trend_stop_loss_exits_a_held_option() -> None:
-    book = Book(100_000_000)
+def test_atm_option_buyer_buys_the_atm_call_then_swaps_to_the_put() -> None:
+    ctx = FakeContext({"NIFTY": chain()})
+    strategy = buyer(ctx)
+    for close in (27500, 27500, 27490, 27480, 27530):
+        strategy.on_bar(bar(INDEX, close))
+    assert [(s, q) for s, q, _ in ctx.targets] == [("NIFTY26D0127550CE", 65)]  # 27530 is nearest 27550
+    ctx.book.position(option(27_550, Kind.CE)).apply(Side.BUY, 65, 10_000, 0)
+    strategy.on_bar(bar(INDEX, 27460))
+    assert [(s, q) for s, q, _ in ctx.targets[1:]] == [("NIFTY26D0127550CE", 0), ("NIFTY26D0127450PE", 65)]
+
+
+def test_atm_option_buyer_stop_loss_exits_a_held_option() -> None:
+    ctx = FakeContext({"NIFTY": chain()})
     held = option(27_400, Kind.CE)
-    book.position(held).apply(Side.BUY, 65, 10_000, 0)  # bought at 100.00
-    strategy = OptionTrend([INDEX], {"NIFTY": chain()}, book, 2, 3, 1, Decimal(30))
-    assert strategy.on_bar(bar(held, 71.0)) == []
-    stop = strategy.on_bar(bar(held, 69.9))
-    assert [(s.action, s.target_quantity) for s in stop] == [(SignalAction.EXIT, 0)]
-    assert stop[0].reason.startswith("stop loss: 69.90 is 30.1% below entry 100.00")
-    assert strategy.on_bar(bar(option(27_400, Kind.PE), 1.0)) == []  # not held: ignored
+    ctx.book.position(held).apply(Side.BUY, 65, 10_000, 0)  # bought at 100.00
+    strategy = buyer(ctx)
+    strategy.on_bar(bar(held, 71.0))
+    assert ctx.targets == []
+    strategy.on_bar(bar(held, 69.9))
+    assert ctx.targets[0][:2] == (held.symbol, 0)
+    assert ctx.targets[0][2].startswith("stop loss: 69.90 is 30.1% below entry 100.00")
+    strategy.on_bar(bar(option(27_400, Kind.PE), 1.0))  # not held: ignored
+    assert len(ctx.targets) == 1
+
+
+def test_short_straddle_sells_atm_at_entry_time_protects_each_leg_and_exits_on_time() -> None:
+    ctx = FakeContext({"NIFTY": chain()})
+    strategy = ShortStraddle(ShortStraddle.Params(entry_time="10:01", exit_time="15:00", lots=1), ctx)  # type: ignore[arg-type]
+    strategy.on_bar(bar(INDEX, 27_490))  # 10:00: not yet
+    assert ctx.orders == []
+    ctx.now_ms = T0 + 60_000  # 10:01
+    strategy.on_bar(bar(INDEX, 27_490))
+    assert [(side, symbol, qty) for side, symbol, qty, _, _ in ctx.orders] == [
+        ("SELL", "NIFTY26D0127500CE", 65),
+        ("SELL", "NIFTY26D0127500PE", 65),
+    ]
+    sold = Order("o-1", T0, option(27_500, Kind.CE), Side.SELL, 65, OrderTag.ENTRY, strategy="test")
+    strategy.on_fill(OrderUpdate(sold, OrderStatus.COMPLETE, 65, 65, 12_000, ""))
+    assert ctx.orders[-1][:3] == ("BUY", "NIFTY26D0127500CE", 65)
+    assert ctx.orders[-1][4] == pytest.approx(156.0)  # SL-M trigger 30% above the 120.00 premium
+    ctx.book.position(option(27_500, Kind.PE)).apply(Side.SELL, 65, 11_000, 0)
+    ctx.now_ms = T0 + (5 * 60) * 60_000  # 15:00
+    strategy.on_bar(bar(INDEX, 27_600))
+    assert ctx.orders[-1][0] == "CANCEL"  # the call's stop
+    assert ctx.targets[-1][:2] == ("NIFTY26D0127500PE", 0)  # the put bought back

@@ -10,6 +10,7 @@ write identical rows; `wall_time` is the only wall-clock column.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from engines.artifacts.files import SharedCsv
@@ -17,30 +18,49 @@ from engines.artifacts.journal import LIFECYCLE, EventKind, Journal, Replayed
 from engines.artifacts.layout import ArtifactPaths
 from engines.market.calendar import iso, now_ist
 from engines.money import fmt_rupees
-from engines.orders import Fill, Order, OrderStatus, Rejection, Signal
+from engines.orders import Fill, OrderState, OrderStatus, Signal
 
 ORDER_COLUMNS = (
     "ts_ist",
     "engine",
+    "strategy",
     "seq",
     "order_id",
+    "status",
     "symbol",
     "exchange",
     "instrument_type",
+    "product",
+    "order_type",
+    "validity",
     "side",
     "quantity",
+    "filled_quantity",
     "lots",
-    "tag",
-    "status",
-    "price",
+    "limit_price",
+    "trigger_price",
+    "touch_price",
+    "average_price",
+    "value",
     "charges",
+    "brokerage",
+    "stt",
+    "exchange_charges",
+    "sebi_charges",
+    "stamp_duty",
+    "gst",
+    "dp_charges",
     "realised_pnl",
+    "fills",
+    "tag",
     "reason",
+    "placed_ist",
     "wall_time",
 )
 SIGNAL_COLUMNS = (
     "ts_ist",
     "engine",
+    "strategy",
     "seq",
     "symbol",
     "action",
@@ -94,10 +114,11 @@ class Recorder:
 
     # --- the trading events ------------------------------------------------------------------
 
-    def signal(self, signal: Signal, ts_ms: int) -> None:
+    def signal(self, signal: Signal, ts_ms: int, strategy: str) -> None:
         event = self.event(
             EventKind.SIGNAL,
             ts_ms,
+            strategy=strategy,
             symbol=signal.instrument.symbol,
             action=signal.action.value,
             target_quantity=signal.target_quantity,
@@ -107,45 +128,42 @@ class Recorder:
         if self._is_new(event):
             self._signals.append(signal_row(event))
 
-    def order(self, order: Order) -> None:
-        self.event(
-            EventKind.ORDER,
-            order.placed_ms,
-            order_id=order.order_id,
-            symbol=order.instrument.symbol,
-            side=order.side.value,
-            quantity=order.quantity,
-            tag=order.tag.value,
+    def order(self, state: OrderState) -> None:
+        """An order placed: what it asks for and the best price on its side at that moment."""
+        self.event(EventKind.ORDER, state.order.placed_ms, **_order_fields(state))
+
+    def fill(self, state: OrderState, fill: Fill, ts_ms: int) -> dict[str, Any]:
+        """Journal one execution; `state` already counts it. The caller books it, then `publish`es."""
+        return self.event(
+            EventKind.FILL,
+            ts_ms,
+            **_order_fields(state),
+            fill_levels=[list(level) for level in fill.levels],
+            fill_charges_paise=fill.charges.to_json(),
+            fill_realised_paise=fill.realised,
         )
 
-    def outcome(self, outcome: Fill | Rejection, ts_ms: int) -> dict[str, Any]:
-        """Journal a fill or a rejection; the caller books it, then `publish`es the event's CSV row."""
-        order = outcome.order
-        instrument = order.instrument
-        common = {
-            "order_id": order.order_id,
-            "placed_ist": iso(order.placed_ms),
-            "symbol": instrument.symbol,
-            "exchange": instrument.exchange,
-            "instrument_type": instrument.kind.value,
-            "side": order.side.value,
-            "quantity": order.quantity,
-            "lots": instrument.lots(order.quantity) if instrument.lot_size > 1 else "",
-            "tag": order.tag.value,
-        }
-        if isinstance(outcome, Fill):
-            return self.event(
-                EventKind.FILL,
-                ts_ms,
-                **common,
-                price_paise=outcome.price,
-                charges_paise=outcome.charges.to_json(),
-                realised_paise=outcome.realised,
-            )
-        return self.event(EventKind.REJECT, ts_ms, **common, reason=outcome.reason)
+    def reject(self, state: OrderState, reason: str, ts_ms: int) -> dict[str, Any]:
+        return self.event(
+            EventKind.REJECT, ts_ms, **_order_fields(state, OrderStatus.REJECTED), reason=reason
+        )
+
+    def cancel(self, state: OrderState, reason: str, ts_ms: int) -> dict[str, Any]:
+        """What the order has not filled is cancelled: an IOC remainder, the close, square-off, a request."""
+        fields = _order_fields(state, OrderStatus.CANCELLED)
+        return self.event(
+            EventKind.CANCEL, ts_ms, **fields, cancelled_quantity=state.remaining, reason=reason
+        )
+
+    def triggered(self, state: OrderState, ts_ms: int) -> None:
+        self.event(EventKind.TRIGGERED, ts_ms, **_order_fields(state))
+
+    def modify(self, state: OrderState, ts_ms: int) -> None:
+        self.event(EventKind.MODIFY, ts_ms, **_order_fields(state))
 
     def publish(self, event: dict[str, Any]) -> None:
-        if self._is_new(event):
+        """Write the order's orders.csv row once the event ends it (complete, rejected or cancelled)."""
+        if _ends_order(event) and self._is_new(event):
             self._orders.append(order_row(event))
 
     def _is_new(self, event: dict[str, Any]) -> bool:
@@ -165,7 +183,7 @@ class Recorder:
         added = 0
         for event in history:
             kind = event["event"]
-            if kind in (EventKind.FILL, EventKind.REJECT) and event["seq"] not in have["orders"]:
+            if _ends_order(event) and event["seq"] not in have["orders"]:
                 self._orders.append(order_row(event))
                 added += 1
             elif kind == EventKind.SIGNAL and event["seq"] not in have["signals"]:
@@ -179,33 +197,99 @@ class Recorder:
         self._signals.close()
 
 
-def order_row(event: dict[str, Any]) -> dict[str, object]:
-    filled = event["event"] == EventKind.FILL
+_ITEMS = (  # orders.csv column <- Charges.to_json() key
+    ("brokerage", "brokerage"),
+    ("stt", "stt"),
+    ("exchange_charges", "exchange"),
+    ("sebi_charges", "sebi"),
+    ("stamp_duty", "stamp"),
+    ("gst", "gst"),
+    ("dp_charges", "dp"),
+)
+_ENDS = frozenset({OrderStatus.COMPLETE.value, OrderStatus.REJECTED.value, OrderStatus.CANCELLED.value})
+
+
+def _ends_order(event: dict[str, Any]) -> bool:
+    kind = event["event"]
+    return kind in (EventKind.FILL, EventKind.REJECT, EventKind.CANCEL) and event["status"] in _ENDS
+
+
+def _order_fields(state: OrderState, status: OrderStatus | None = None) -> dict[str, Any]:
+    """What every order event carries: the order, its status and what it has filled so far, so that the
+    event that ends an order makes its orders.csv row alone."""
+    order, instrument = state.order, state.order.instrument
     return {
-        "ts_ist": event["placed_ist"],
+        "order_id": order.order_id,
+        "placed_ist": iso(order.placed_ms),
+        "strategy": order.strategy,
+        "symbol": instrument.symbol,
+        "exchange": instrument.exchange,
+        "instrument_type": instrument.kind.value,
+        "product": order.product.value,
+        "order_type": order.order_type.value,
+        "validity": order.validity.value,
+        "side": order.side.value,
+        "quantity": order.quantity,
+        "lot_size": instrument.lot_size,
+        "price_paise": order.price,
+        "trigger_price_paise": order.trigger_price,
+        "touch_paise": state.touch,
+        "tag": order.tag.value,
+        "status": (status or state.status).value,
+        "filled_quantity": state.filled,
+        "value_paise": state.value,
+        "charges_paise": state.charges.to_json(),
+        "realised_paise": state.realised,
+        "fills": state.fills,
+    }
+
+
+def order_row(event: dict[str, Any]) -> dict[str, object]:
+    """The orders.csv row of the event that ends an order (docs/artifacts.md documents each column)."""
+    filled, lot = event["filled_quantity"], event["lot_size"]
+    charges = event["charges_paise"]
+    return {
+        "ts_ist": event["ts_ist"],
         "engine": event["engine"],
+        "strategy": event["strategy"],
         "seq": event["seq"],
         "order_id": event["order_id"],
+        "status": event["status"],
         "symbol": event["symbol"],
         "exchange": event["exchange"],
         "instrument_type": event["instrument_type"],
+        "product": event["product"],
+        "order_type": event["order_type"],
+        "validity": event["validity"],
         "side": event["side"],
         "quantity": event["quantity"],
-        "lots": event["lots"],
+        "filled_quantity": filled,
+        "lots": filled // lot if lot > 1 else "",
+        "limit_price": _rupees(event["price_paise"]),
+        "trigger_price": _rupees(event["trigger_price_paise"]),
+        "touch_price": _rupees(event["touch_paise"]),
+        "average_price": f"{Decimal(event['value_paise']) / filled / 100:.4f}" if filled else "",
+        "value": fmt_rupees(event["value_paise"]),
+        "charges": fmt_rupees(charges["total"]),
+        **{column: fmt_rupees(charges.get(key, 0)) for column, key in _ITEMS},
+        "realised_pnl": fmt_rupees(event["realised_paise"]),
+        "fills": event["fills"],
         "tag": event["tag"],
-        "status": (OrderStatus.COMPLETE if filled else OrderStatus.REJECTED).value,
-        "price": fmt_rupees(event["price_paise"]) if filled else "",
-        "charges": fmt_rupees(event["charges_paise"]["total"]) if filled else "",
-        "realised_pnl": fmt_rupees(event["realised_paise"]) if filled else "",
-        "reason": "" if filled else event["reason"],
+        "reason": event.get("reason", ""),
+        "placed_ist": event["placed_ist"],
         "wall_time": event["wall_time"],
     }
+
+
+def _rupees(paise: int | None) -> str:
+    return fmt_rupees(paise) if paise else ""
 
 
 def signal_row(event: dict[str, Any]) -> dict[str, object]:
     return {
         "ts_ist": event["ts_ist"],
         "engine": event["engine"],
+        "strategy": event["strategy"],
         "seq": event["seq"],
         "symbol": event["symbol"],
         "action": event["action"],

@@ -61,7 +61,7 @@ Rs 50 + GST auto square-off charge, BSE, and the women's DP concession.
 
 from engines.charges.model import Charges, GstSupply, Trade, charge_segment, default_product
 from engines.charges.note import ContractNote, contract_note
-from engines.charges.order import order_charges, trade_charges
+from engines.charges.order import order_charges, trade_charges, value_charges
 from engines.vocabulary import Product, Side
 
 __all__ = [
@@ -76,4 +76,5 @@ __all__ = [
     "default_product",
     "order_charges",
     "trade_charges",
+    "value_charges",
 ]

@@ -121,6 +121,9 @@ class Charges:
     def __add__(self, other: Charges) -> Charges:
         return Charges(**{k: v + getattr(other, k) for k, v in asdict(self).items()})
 
+    def __sub__(self, other: Charges) -> Charges:
+        return Charges(**{k: v - getattr(other, k) for k, v in asdict(self).items()})
+
     def to_json(self) -> dict[str, int]:
         """Paise by component, plus `gst` and `total` (the journal's `charges_paise`)."""
         return {**asdict(self), "gst": self.gst, "total": self.total}

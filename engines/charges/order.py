@@ -26,13 +26,32 @@ def trade_charges(
 
     `dp_due` says whether a CNC sell carries the day's DP charge for its scrip: the charge is per scrip per
     day, so pass False for the second and later CNC sells of a scrip on one day. It is ignored otherwise."""
-    rates = (rules or load_rules()).charge_rates(trade.segment, day)
-    value = Decimal(trade.value) / PAISE_PER_RUPEE
-    buying = trade.side is Side.BUY
+    return value_charges(
+        trade.segment, trade.product, trade.side, trade.value, day, rules, supply, dp_due=dp_due
+    )
+
+
+def value_charges(
+    segment: str,
+    product: Product,
+    side: Side,
+    value_paise: Paise,
+    day: date,
+    rules: MarketRules | None = None,
+    supply: GstSupply = GstSupply.INTERSTATE,
+    *,
+    dp_due: bool = True,
+) -> Charges:
+    """Charges of one executed order worth `value_paise` in all (its fills together), each component
+    rounded to the paisa once: the engine books an order filled in parts as the difference of this figure
+    before and after each part, so the order's total is exactly its charges and brokerage is capped once."""
+    rates = (rules or load_rules()).charge_rates(segment, day)
+    value = Decimal(value_paise) / PAISE_PER_RUPEE
+    buying = side is Side.BUY
     brokerage = to_paise(brokerage_on(value, rates))
     exchange = to_paise(value * rates.exchange_pct * PCT)
     sebi = to_paise(value * rates.sebi_per_crore / CRORE)
-    delivery_sell = trade.product is Product.CNC and not buying
+    delivery_sell = product is Product.CNC and not buying
     return Charges(
         brokerage=brokerage,
         stt=to_paise(value * (rates.stt_buy_pct if buying else rates.stt_sell_pct) * PCT),

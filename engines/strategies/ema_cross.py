@@ -1,55 +1,44 @@
-"""EMA crossover on 1-minute bars (FnO futures and Equity): long when the fast EMA crosses above the
-slow one, short when it crosses below; each symbol keeps its own state."""
+"""EMA crossover on 1-minute bars: long when the fast EMA crosses above the slow one, short when it crosses
+below; each symbol keeps its own EMAs. Sizes: `lots` whole lots of F&O, `order_value` rupees of stock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from decimal import Decimal
+from typing import Annotated
 
-from engines.market.instruments import Instrument
-from engines.orders import Signal, SignalAction
-from engines.quotes import Bar
-from engines.strategies.ema import CrossStates
+from pydantic import Field, model_validator
 
-QuantityRule = Callable[[Instrument, float], int]
+from engines.strategies.api import Bar, Params, Strategy
+from engines.strategies.indicators import describe_ema, ema_cross
+from engines.strategies.sizing import entry_size
 
 
-class EmaCross:
-    def __init__(
-        self, instruments: Sequence[Instrument], fast: int, slow: int, quantity: QuantityRule
-    ) -> None:
-        self._tokens = {i.token for i in instruments}
-        self._states = CrossStates((i.symbol for i in instruments), fast, slow)
-        self._quantity = quantity
+class EmaCross(Strategy):
+    class Params(Params):
+        fast_ema: Annotated[int, Field(ge=2)] = 9  # periods of 1-minute bars
+        slow_ema: Annotated[int, Field(ge=3)] = 21
+        lots: Annotated[int, Field(gt=0)] = 1  # per entry, for futures and options
+        order_value: Annotated[Decimal, Field(gt=0)] = Decimal(100_000)  # rupees per entry, for stocks
 
-    def on_bar(self, bar: Bar) -> list[Signal]:
-        instrument = bar.instrument
-        if instrument.token not in self._tokens:
-            return []
-        state = self._states[instrument.symbol]
-        crossed = state.update(bar.close)
-        if not crossed:
-            return []
-        quantity = self._quantity(instrument, bar.close)
-        if quantity <= 0:
-            return []
-        action = SignalAction.LONG if crossed > 0 else SignalAction.SHORT
+        @model_validator(mode="after")
+        def _fast_below_slow(self) -> EmaCross.Params:
+            if self.fast_ema >= self.slow_ema:
+                raise ValueError(
+                    f"fast_ema ({self.fast_ema}) must be smaller than slow_ema ({self.slow_ema})"
+                )
+            return self
+
+    params: EmaCross.Params
+
+    def on_bar(self, bar: Bar) -> None:
+        instrument, p = bar.instrument, self.params
+        if not instrument.tradable:
+            return
+        emas = self.state.setdefault(instrument.symbol, {})
+        crossed = ema_cross(emas, bar.close, p.fast_ema, p.slow_ema)
+        size = entry_size(instrument, bar.close, p.lots, p.order_value)
+        if not crossed or size <= 0:
+            return
         direction = "above" if crossed > 0 else "below"
-        reason = f"ema{state.fast_period} crossed {direction} ema{state.slow_period} ({state.describe()})"
-        return [Signal(instrument, action, crossed * quantity, bar.close, reason)]
-
-    def snapshot(self) -> dict[str, Any]:
-        return self._states.snapshot()
-
-    def restore(self, state: dict[str, Any]) -> None:
-        self._states.restore(state)
-
-
-def whole_lots(lots: int) -> QuantityRule:
-    """Derivatives trade in whole lots."""
-    return lambda instrument, _price: lots * instrument.lot_size
-
-
-def by_value(order_value: float) -> QuantityRule:
-    """Cash equities: as many shares as `order_value` rupees buys at the bar close."""
-    return lambda _instrument, price: int(order_value // price) if price > 0 else 0
+        reason = f"ema{p.fast_ema} crossed {direction} ema{p.slow_ema} ({describe_ema(emas, p.fast_ema, p.slow_ema)})"
+        self.ctx.target(instrument, crossed * size, reason, at=bar.close)

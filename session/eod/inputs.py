@@ -42,7 +42,8 @@ _ROW_RULES: dict[str, tuple[str, str]] = {
     "side": (r"BUY|SELL", "BUY or SELL"),
     "quantity": (r"[1-9]\d*", "a positive integer"),
     "tag": ("|".join(t.value for t in OrderTag), "one of " + ", ".join(t.value for t in OrderTag)),
-    "status": ("|".join(s.value for s in OrderStatus), "COMPLETE or REJECTED"),
+    "event": ("fill|reject|cancel", "fill, reject or cancel"),
+    "status": ("|".join(s.value for s in OrderStatus), "one of " + ", ".join(s.value for s in OrderStatus)),
     "wall_time": (r".+", "a wall-clock time (an empty one means a truncated row)"),
 }
 _MONEY_COLUMNS = {"price": "price_paise", "charges": "charges_paise", "realised_pnl": "realised_paise"}
@@ -100,7 +101,7 @@ def parse_orders(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     as line 1 (rows never span lines: the engines write no newlines inside a field)."""
     for column, (pattern, expected) in _ROW_RULES.items():
         _check(raw, raw[column].str.fullmatch(pattern), column, expected, path)
-    filled = raw["status"] == OrderStatus.COMPLETE.value
+    filled = raw["event"] == "fill"
     orders = raw.assign(seq=raw["seq"].astype("int64"), quantity=raw["quantity"].astype("int64"))
     for column, paise_column in _MONEY_COLUMNS.items():
         _check(raw, ~filled | raw[column].str.fullmatch(MONEY), column, "rupees like 1234.50 on a fill", path)

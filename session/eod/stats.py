@@ -100,15 +100,15 @@ def daily_report(
 
 
 def _engine(orders: pd.DataFrame, checkpoint: Mapping[str, Any] | None) -> tuple[Figures, dict[str, Any]]:
-    fills = orders[orders["status"] == OrderStatus.COMPLETE.value]
-    rejections = orders[orders["status"] == OrderStatus.REJECTED.value]
+    fills = orders[orders["event"] == "fill"]
+    rejections = orders[orders["event"] == "reject"]
     open_positions = [p for p in checkpoint["positions"] if p["quantity"]] if checkpoint else []
     trade_pnls, open_trades = trades(fills)
     figures = Figures(
         realised=int(fills["realised_paise"].sum()),
         charges=int(fills["charges_paise"].sum()),
         unrealised=sum(_unrealised(p) for p in open_positions),
-        placed=len(orders),
+        placed=orders["order_id"].nunique(),
         filled=len(fills),
         rejected=len(rejections),
         rejection_reasons=Counter(reason_prefix(r) for r in rejections["reason"]),

@@ -54,7 +54,9 @@ class SimFeed:
         if last <= first:
             return TickBatch.empty()
         groups = self._regroup() if self._groups is None else self._groups
-        batches = [self._block(groups, s, min(s + BLOCK_STEPS, last)) for s in range(first, last, BLOCK_STEPS)]
+        batches = [
+            self._block(groups, s, min(s + BLOCK_STEPS, last)) for s in range(first, last, BLOCK_STEPS)
+        ]
         self._next_step = last
         return TickBatch.concat(batches)
 
@@ -89,9 +91,11 @@ class SimFeed:
         for group, block in quoted:
             group.volume = block.volume[-1]
         index_tokens = np.array([i.token for i in self._indices], dtype=np.int64)
-        index_levels = np.stack(
-            [self._market.index_path(i.underlying or "") for i in self._indices], axis=1
-        )[first:last] if self._indices else np.zeros((steps, 0))
+        index_levels = (
+            np.stack([self._market.index_path(i.underlying or "") for i in self._indices], axis=1)[first:last]
+            if self._indices
+            else np.zeros((steps, 0))
+        )
         n_index, n = len(self._indices), len(self._indices) + sum(len(g.tokens) for g in groups)
         ticks_ts = self._session.step_ms(first) + np.arange(steps, dtype=np.int64) * self._session.interval_ms
 
@@ -100,7 +104,9 @@ class SimFeed:
             return np.hstack(parts).reshape(-1)
 
         def deep(name: str) -> I64:
-            parts = [np.zeros((steps, n_index, DEPTH), dtype=np.int64)] + [getattr(b, name) for _, b in quoted]
+            parts = [np.zeros((steps, n_index, DEPTH), dtype=np.int64)] + [
+                getattr(b, name) for _, b in quoted
+            ]
             return np.concatenate(parts, axis=1).reshape(-1, DEPTH)
 
         last_price = np.hstack(

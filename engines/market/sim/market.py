@@ -63,7 +63,9 @@ class SimSession:
 
     def rng(self, stream: str) -> np.random.Generator:
         """The random stream of one named thing (an index or a stock) on this day."""
-        return np.random.default_rng([self.seed & 0xFFFFFFFF, self.day.toordinal(), zlib.crc32(stream.encode())])
+        return np.random.default_rng(
+            [self.seed & 0xFFFFFFFF, self.day.toordinal(), zlib.crc32(stream.encode())]
+        )
 
     def key(self, instrument: Instrument) -> int:
         """A 64-bit key for the counter-based noise of one instrument on this day."""
@@ -133,16 +135,24 @@ class MarketSimulator:
             rows += self._options(underlying, level)
         for symbol, profile in STOCKS.items():
             tick = self.rules.tick_size("EQ", day, Decimal(str(profile.price)))
-            rows.append(
-                Instrument(0, symbol, "NSE", "NSE", Kind.EQ, profile.name, tick, 1)
-            )
+            rows.append(Instrument(0, symbol, "NSE", "NSE", Kind.EQ, profile.name, tick, 1))
         return InstrumentMaster(day, _with_tokens(rows), self.rules)
 
     def _index(self, underlying: str) -> Instrument:
         symbol = self.rules.index_symbols[underlying]
         token = self.rules.index_tokens[underlying]
-        return Instrument(token, symbol, "NSE", "INDICES", Kind.INDEX, symbol, 0, 0, underlying=underlying,
-                          exchange_token=str(token >> 8))
+        return Instrument(
+            token,
+            symbol,
+            "NSE",
+            "INDICES",
+            Kind.INDEX,
+            symbol,
+            0,
+            0,
+            underlying=underlying,
+            exchange_token=str(token >> 8),
+        )
 
     def _options(self, underlying: str, level: Decimal) -> list[Instrument]:
         day = self.session.day
@@ -160,7 +170,9 @@ class MarketSimulator:
                 strike = atm + offset * step
                 for kind in (Kind.CE, Kind.PE):
                     symbol = option_symbol(underlying, expiry, strike, kind, monthly)
-                    rows.append(self._listed(symbol, "NFO-OPT", kind, underlying, tick, underlying, expiry, strike))
+                    rows.append(
+                        self._listed(symbol, "NFO-OPT", kind, underlying, tick, underlying, expiry, strike)
+                    )
         return rows
 
     def _listed(
@@ -194,8 +206,18 @@ def _with_tokens(rows: list[Instrument]) -> list[Instrument]:
         token = exchange_token << 8 | SEGMENT_CODES[row.segment]
         out.append(
             Instrument(
-                token, row.symbol, row.exchange, row.segment, row.kind, row.name, row.tick, row.lot_size,
-                row.expiry, row.strike, row.underlying, str(exchange_token),
+                token,
+                row.symbol,
+                row.exchange,
+                row.segment,
+                row.kind,
+                row.name,
+                row.tick,
+                row.lot_size,
+                row.expiry,
+                row.strike,
+                row.underlying,
+                str(exchange_token),
             )
         )
     return out

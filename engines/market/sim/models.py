@@ -234,4 +234,3 @@ def _expiry_ms(instrument: Instrument) -> int:
     if instrument.expiry is None:
         raise ValueError(f"{instrument.symbol} has no expiry")
     return ms(at_ist(instrument.expiry, EXPIRY_TIME))
-

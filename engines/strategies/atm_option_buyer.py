@@ -1,0 +1,72 @@
+"""Index options on the underlying's trend: when the index's fast EMA crosses above the slow one, buy the
+at-the-money call of the nearest expiry (and drop any put); when it crosses below, buy the ATM put (and
+drop any call). ATM is the listed strike nearest to the index at the decision. A held option is also sold
+when it loses `stop_loss_pct` of its premium; the next entry waits for the next crossover."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from engines.market.instruments import Kind
+from engines.money import rupees_to_paise
+from engines.strategies.api import Bar, Params, Strategy
+from engines.strategies.indicators import describe_ema, ema_cross
+
+
+class AtmOptionBuyer(Strategy):
+    class Params(Params):
+        fast_ema: Annotated[int, Field(ge=2)] = 9
+        slow_ema: Annotated[int, Field(ge=3)] = 21
+        lots: Annotated[int, Field(gt=0)] = 1
+        stop_loss_pct: Annotated[Decimal, Field(gt=0, lt=100)] = Decimal(30)  # of the premium paid
+
+        @model_validator(mode="after")
+        def _fast_below_slow(self) -> AtmOptionBuyer.Params:
+            if self.fast_ema >= self.slow_ema:
+                raise ValueError(
+                    f"fast_ema ({self.fast_ema}) must be smaller than slow_ema ({self.slow_ema})"
+                )
+            return self
+
+    params: AtmOptionBuyer.Params
+
+    def on_bar(self, bar: Bar) -> None:
+        instrument = bar.instrument
+        if instrument.kind is Kind.INDEX and instrument.underlying:
+            self._on_index(instrument.underlying, bar)
+        elif instrument.is_option and self.ctx.position(instrument) > 0:
+            self._stop_loss(bar)
+
+    def _on_index(self, underlying: str, bar: Bar) -> None:
+        p = self.params
+        emas = self.state.setdefault(bar.instrument.symbol, {})
+        crossed = ema_cross(emas, bar.close, p.fast_ema, p.slow_ema)
+        if not crossed:
+            return
+        wanted = Kind.CE if crossed > 0 else Kind.PE
+        reason = (
+            f"{bar.instrument.symbol} trend turned {'up' if crossed > 0 else 'down'} "
+            f"({describe_ema(emas, p.fast_ema, p.slow_ema)})"
+        )
+        for position in self.ctx.positions():
+            held = position.instrument
+            if held.underlying == underlying and held.is_option and held.kind is not wanted:
+                self.ctx.target(held, 0, reason, at=bar.close)
+        chain = self.ctx.chain(underlying)
+        strike = chain.nearest_strike(rupees_to_paise(Decimal(str(bar.close))))
+        option = chain.option(strike, wanted)
+        if option is not None and self.ctx.position(option) == 0:
+            reason = f"{reason}; buy ATM {wanted} (strike {strike // 100})"
+            self.ctx.target(option, p.lots * option.lot_size, reason, at=bar.close)
+
+    def _stop_loss(self, bar: Bar) -> None:
+        entry = self.ctx.average_price(bar.instrument)
+        keep = 1 - float(self.params.stop_loss_pct) / 100
+        if entry and bar.close <= entry * keep:
+            reason = (
+                f"stop loss: {bar.close:.2f} is {100 * (1 - bar.close / entry):.1f}% below entry {entry:.2f}"
+            )
+            self.ctx.target(bar.instrument, 0, reason, at=bar.close)
