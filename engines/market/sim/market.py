@@ -2,9 +2,9 @@
 
 Every price is a pure function of (seed, trading date, instrument). Each day's open and close come from
 a daily process that joins consecutive trading days up (daily.py); the path between them is a bridge on
-NSE's seconds (intraday.py); derivatives are priced off the index paths (models.py). Engines in
-different processes or containers therefore see one market, whatever each of them subscribes to and
-whenever.
+NSE's seconds (intraday.py); derivatives are priced off the index paths through one forward curve
+(pricing.py). Engines in different processes or containers therefore see one market, whatever each of
+them subscribes to and whenever.
 """
 
 from __future__ import annotations
@@ -30,13 +30,15 @@ from engines.market.sim.daily import (
     beta_to_market,
     own_vol,
 )
-from engines.market.sim.intraday import GRID_SECONDS, NSE_OPEN, activity, bridged_walk
+from engines.market.sim.intraday import GRID_SECONDS, NSE_CLOSE, NSE_OPEN, activity, bridged_walk
 from engines.market.sim.noise import I64, key_of
-from engines.market.sim.pricing import FloatArray
+from engines.market.sim.pricing import FloatArray, forward
 from engines.market.sim.reference import INDEX_PROFILES, STOCKS
 
 LISTED_STRIKES_EACH_SIDE = 60  # strikes listed around the opening level: a 10% day stays inside the chain
 SEGMENT_CODES = {"NSE": 1, "NFO-FUT": 2, "NFO-OPT": 2}  # the low byte of a Kite instrument_token
+EXPIRY_TIME = NSE_CLOSE  # index derivatives settle on the expiry day's close
+_YEAR_MS = 365.0 * 86_400_000.0
 _MOVE_SHARE = math.sqrt(1.0 - GAP_SHARE)  # of a day's volatility that falls inside the session
 
 
@@ -96,6 +98,14 @@ class SimSession:
         return key_of(f"{self.seed}:{self.day.isoformat()}:{instrument.exchange}:{instrument.symbol}")
 
 
+def years_between(start_ms: int, interval_ms: int, steps: int, settle_ms: I64) -> FloatArray:
+    """Years from each of `steps` moments (from `start_ms`, every `interval_ms`) to each settlement, at least
+    a minute (an option at its last tick keeps a price): shape (steps, settlements)."""
+    stamps = start_ms + np.arange(steps, dtype=np.int64)[:, None] * interval_ms
+    result: FloatArray = np.maximum(settle_ms[None, :] - stamps, 60_000) / _YEAR_MS
+    return result
+
+
 class MarketSimulator:
     """Paths and instruments of one simulated trading day."""
 
@@ -125,6 +135,19 @@ class MarketSimulator:
         """A stock's price at every step of the session: beta times NIFTY's moves plus its own."""
         result: FloatArray = np.exp(self._log_path(symbol))[self._seconds]
         return result
+
+    def years_to(self, expiry: date, first: int, last: int) -> FloatArray:
+        """Years from steps first..last-1 to the expiry's settlement (at least a minute)."""
+        settle = np.array([ms(at_ist(expiry, EXPIRY_TIME))], dtype=np.int64)
+        result: FloatArray = years_between(
+            self.session.step_ms(first), self.session.interval_ms, last - first, settle
+        )[:, 0]
+        return result
+
+    def forward_path(self, underlying: str, expiry: date) -> FloatArray:
+        """The forward to `expiry` at every step: what its future quotes around and its options price off."""
+        years = self.years_to(expiry, 0, self.session.steps)
+        return forward(self.index_path(underlying), years, INDEX_PROFILES[underlying].dividend_yield)
 
     @functools.cache  # noqa: B019
     def _log_path(self, name: str) -> FloatArray:
