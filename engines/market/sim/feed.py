@@ -16,7 +16,7 @@ from engines.market.ticks import DEPTH, DEPTH_COLUMNS, TickBatch
 # Steps priced per numpy block: enough to amortise numpy's call overhead, few enough that a block's
 # steps x instruments x depth temporaries stay in the CPU cache (a pass over 1 MB costs 20 times one over
 # 200 kB here). A group of n instruments is priced BLOCK_CELLS // n steps at a time.
-BLOCK_CELLS = 4096
+BLOCK_CELLS = 8192
 MAX_BLOCK_STEPS = 600
 
 
