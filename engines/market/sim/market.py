@@ -1,14 +1,15 @@
 """The simulated market of one day: its session, the index and stock paths, and its instrument master.
 
-Every price is a pure function of (seed, trading date, instrument): each index and stock draws from its
-own random stream, and derivatives are priced from the index paths. Engines in different processes or
-containers therefore see one market, whatever each of them subscribes to and whenever.
+Every price is a pure function of (seed, trading date, instrument). Each day's open and close come from
+a daily process that joins consecutive trading days up (daily.py); the path between them is a bridge on
+NSE's seconds (intraday.py); derivatives are priced off the index paths through one forward curve
+(pricing.py). Engines in different processes or containers therefore see one market, whatever each of
+them subscribes to and whenever.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 import zlib
 from dataclasses import dataclass
@@ -20,16 +21,35 @@ import numpy as np
 from engines.market.calendar import NseCalendar, at_ist, ms
 from engines.market.instruments import Instrument, InstrumentMaster, Kind, future_symbol, option_symbol
 from engines.market.rules import MarketRules, load_rules
-from engines.market.sim.pricing import FloatArray
+from engines.market.sim.daily import (
+    GAP_SHARE,
+    MARKET,
+    TRADING_DAYS,
+    DailyPaths,
+    DayLevels,
+    beta_to_market,
+    own_vol,
+)
+from engines.market.sim.intraday import GRID_SECONDS, NSE_CLOSE, NSE_OPEN, activity, bridged_walk
+from engines.market.sim.noise import I64, key_of
+from engines.market.sim.pricing import FloatArray, forward
 from engines.market.sim.reference import INDEX_PROFILES, STOCKS
 
-TRADING_DAYS = 252
 LISTED_STRIKES_EACH_SIDE = 60  # strikes listed around the opening level: a 10% day stays inside the chain
 SEGMENT_CODES = {"NSE": 1, "NFO-FUT": 2, "NFO-OPT": 2}  # the low byte of a Kite instrument_token
+EXPIRY_TIME = NSE_CLOSE  # index derivatives settle on the expiry day's close
+_YEAR_MS = 365.0 * 86_400_000.0
+_MOVE_SHARE = math.sqrt(1.0 - GAP_SHARE)  # of a day's volatility that falls inside the session
 
 
 @dataclass(frozen=True, slots=True)
 class SimSession:
+    """One simulated day: a seed, the date, the hours ticked and the tick interval.
+
+    The market itself runs on NSE's normal hours (09:15-15:30) one second at a time; a session samples it
+    every `tick_interval_s` from `market_open`, before NSE's open at the open and after its close at the
+    close."""
+
     seed: int
     day: date
     market_open: time
@@ -61,6 +81,12 @@ class SimSession:
             return 0
         return min(self.steps, (moment - self.start_ms) // self.interval_ms + 1)
 
+    def seconds(self, first: int, last: int) -> I64:
+        """The NSE-grid second (0 = 09:15:00) of steps first..last-1, held at the grid's ends outside it."""
+        offset = (self.start_ms - ms(at_ist(self.day, NSE_OPEN))) // 1000
+        result: I64 = np.clip(offset + np.arange(first, last) * self.tick_interval_s, 0, GRID_SECONDS - 1)
+        return result
+
     def rng(self, stream: str) -> np.random.Generator:
         """The random stream of one named thing (an index or a stock) on this day."""
         return np.random.default_rng(
@@ -69,12 +95,15 @@ class SimSession:
 
     def key(self, instrument: Instrument) -> int:
         """A 64-bit key for the counter-based noise of one instrument on this day."""
-        text = f"{self.seed}:{self.day.isoformat()}:{instrument.exchange}:{instrument.symbol}"
-        return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+        return key_of(f"{self.seed}:{self.day.isoformat()}:{instrument.exchange}:{instrument.symbol}")
 
-    def step_vol(self, annual_vol: float) -> float:
-        session_seconds = self.steps * self.tick_interval_s
-        return annual_vol * math.sqrt(self.tick_interval_s / (TRADING_DAYS * session_seconds))
+
+def years_between(start_ms: int, interval_ms: int, steps: int, settle_ms: I64) -> FloatArray:
+    """Years from each of `steps` moments (from `start_ms`, every `interval_ms`) to each settlement, at least
+    a minute (an option at its last tick keeps a price): shape (steps, settlements)."""
+    stamps = start_ms + np.arange(steps, dtype=np.int64)[:, None] * interval_ms
+    result: FloatArray = np.maximum(settle_ms[None, :] - stamps, 60_000) / _YEAR_MS
+    return result
 
 
 class MarketSimulator:
@@ -84,36 +113,58 @@ class MarketSimulator:
         self.session = session
         self.rules = rules or load_rules()
         self.calendar = NseCalendar(self.rules)
-        self.activity = _activity(session)  # computed once per day: every price model shares it
+        self.daily = DailyPaths(session.seed, session.day, self.calendar)
+        self._seconds = session.seconds(0, session.steps)
+        self._grid_activity = activity()
+        self.activity: FloatArray = self._grid_activity[self._seconds]  # per step; every model shares it
 
     # --- the market itself -------------------------------------------------------------------
 
+    def levels(self, name: str) -> DayLevels:
+        """Previous close, open and close of the day of an index (NIFTY, ...) or a stock (RELIANCE, ...)."""
+        return self.daily.levels(name)
+
     @functools.cache  # noqa: B019 - one simulator per day, kept for the whole day
     def index_path(self, underlying: str) -> FloatArray:
-        """Spot level at every step of the day (rupees; deterministic from seed, date, index)."""
-        profile, s = INDEX_PROFILES[underlying], self.session
-        rng = s.rng(f"index:{underlying}")
-        opening = profile.level * math.exp(0.035 * rng.standard_normal())
-        shocks = rng.standard_normal(s.steps)
-        drift = _ornstein_uhlenbeck(rng.standard_normal(s.steps), s.tick_interval_s / 1200.0)
-        returns = s.step_vol(profile.annual_vol) * self.activity * (shocks + 0.015 * drift)
-        returns[0] = 0.0
-        path: FloatArray = opening * np.exp(np.cumsum(returns))
-        return path
+        """Spot level at every step of the session (rupees; deterministic from seed, date, index)."""
+        result: FloatArray = np.exp(self._log_path(underlying))[self._seconds]
+        return result
 
     @functools.cache  # noqa: B019
     def stock_path(self, symbol: str) -> FloatArray:
-        """A stock's price at every step: beta times NIFTY's return plus its own noise."""
-        s, profile = self.session, STOCKS[symbol]
-        nifty = self.index_path("NIFTY")
-        index_returns = np.diff(np.log(nifty), prepend=math.log(float(nifty[0])))
-        gap = math.log(float(nifty[0]) / INDEX_PROFILES["NIFTY"].level)
-        rng = s.rng(f"stock:{symbol}")
-        opening = profile.price * math.exp(profile.beta * gap + 0.01 * rng.standard_normal())
-        own = s.step_vol(profile.idio_vol) * self.activity * rng.standard_normal(s.steps)
-        own[0] = 0.0
-        path: FloatArray = opening * np.exp(np.cumsum(profile.beta * index_returns + own))
-        return path
+        """A stock's price at every step of the session: beta times NIFTY's moves plus its own."""
+        result: FloatArray = np.exp(self._log_path(symbol))[self._seconds]
+        return result
+
+    def years_to(self, expiry: date, first: int, last: int) -> FloatArray:
+        """Years from steps first..last-1 to the expiry's settlement (at least a minute)."""
+        settle = np.array([ms(at_ist(expiry, EXPIRY_TIME))], dtype=np.int64)
+        result: FloatArray = years_between(
+            self.session.step_ms(first), self.session.interval_ms, last - first, settle
+        )[:, 0]
+        return result
+
+    def forward_path(self, underlying: str, expiry: date) -> FloatArray:
+        """The forward to `expiry` at every step: what its future quotes around and its options price off."""
+        years = self.years_to(expiry, 0, self.session.steps)
+        return forward(self.index_path(underlying), years, INDEX_PROFILES[underlying].dividend_yield)
+
+    @functools.cache  # noqa: B019
+    def _log_path(self, name: str) -> FloatArray:
+        """ln(level) of an index or a stock at every NSE-grid second: from the day's open, beta times
+        NIFTY's log moves plus the name's own walk, bridged to the own share of the day's move."""
+        day, beta = self.levels(name), beta_to_market(name)
+        own_move = day.move - beta * self.levels(MARKET).move
+        own_daily_vol = own_vol(name) / math.sqrt(TRADING_DAYS) * _MOVE_SHARE
+        stream = f"index:{name}" if name in INDEX_PROFILES else f"stock:{name}"
+        own = bridged_walk(
+            self.session.rng(stream), self._grid_activity, own_move, own_daily_vol, name == MARKET
+        )
+        result: FloatArray = math.log(day.open) + own
+        if beta:
+            market = self._log_path(MARKET)
+            result += beta * (market - market[0])
+        return result
 
     # --- the day's instrument master -----------------------------------------------------------
 
@@ -127,14 +178,14 @@ class MarketSimulator:
             if underlying not in INDEX_PROFILES:
                 continue
             rows.append(self._index(underlying))
-            level = Decimal(str(round(float(self.index_path(underlying)[0]), 2)))
+            level = Decimal(str(round(self.levels(underlying).open, 2)))
             for expiry in self.calendar.monthly_expiries(day, 3):
                 symbol = future_symbol(underlying, expiry)
                 tick = self.rules.tick_size("FUT", day, level)
                 rows.append(self._listed(symbol, "NFO-FUT", Kind.FUT, underlying, tick, underlying, expiry))
             rows += self._options(underlying, level)
         for symbol, profile in STOCKS.items():
-            tick = self.rules.tick_size("EQ", day, Decimal(str(profile.price)))
+            tick = self.rules.tick_size("EQ", day, Decimal(str(round(self.levels(symbol).open, 2))))
             rows.append(Instrument(0, symbol, "NSE", "NSE", Kind.EQ, profile.name, tick, 1))
         return InstrumentMaster(day, _with_tokens(rows), self.rules)
 
@@ -220,25 +271,4 @@ def _with_tokens(rows: list[Instrument]) -> list[Instrument]:
                 str(exchange_token),
             )
         )
-    return out
-
-
-def _activity(session: SimSession) -> FloatArray:
-    """Intraday U-shape: more movement and volume near the open and the close (mean square 1)."""
-    minutes = np.arange(session.steps) * session.tick_interval_s / 60.0
-    total = minutes[-1] if session.steps > 1 else 1.0
-    shape = 1.0 + 1.2 * np.exp(-minutes / 25.0) + 0.6 * np.exp(-(total - minutes) / 25.0)
-    result: FloatArray = shape / np.sqrt(np.mean(shape**2))
-    return result
-
-
-def _ornstein_uhlenbeck(shocks: FloatArray, rate: float) -> FloatArray:
-    """A unit-variance OU process driven by `shocks`, mean-reverting at `rate` per step."""
-    phi = math.exp(-rate)
-    scale = math.sqrt(1.0 - phi * phi)
-    out = np.empty_like(shocks)
-    x = 0.0
-    for i, z in enumerate(shocks.tolist()):
-        x = phi * x + scale * z
-        out[i] = x
     return out

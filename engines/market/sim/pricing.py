@@ -1,4 +1,9 @@
-"""Vectorised option pricing for the simulator: Black-76 on the forward with a quadratic smile."""
+"""Vectorised pricing for the simulator: the one forward curve, and Black-76 on it with a quadratic smile.
+
+Futures quote the forward; options are priced off the same forward and discounted at the same rate.
+Put-call parity, C - P = exp(-RATE T) (F - K), therefore holds exactly at the model prices, and a
+conversion or reversal can only gain what the quotes give away around them (nothing, as they straddle).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+RATE = 0.065  # the simulator's risk-free rate: the forward's carry (less dividends) and the options' discount
+
+
+def forward(spot: FloatArray, years: FloatArray, dividend_yield: FloatArray | float) -> FloatArray:
+    """The index forward for `years` ahead: spot carried at the rate less the dividend yield."""
+    result: FloatArray = spot * np.exp((RATE - dividend_yield) * years)
+    return result
 
 
 def norm_cdf(x: FloatArray) -> FloatArray:
@@ -29,14 +41,13 @@ def black76(
     strike: FloatArray,
     years: FloatArray,
     iv: FloatArray,
-    rate: float,
     is_call: NDArray[np.bool_],
 ) -> FloatArray:
-    """Discounted Black-76 price of European options; all arrays broadcast together."""
+    """Black-76 price of European options on `forward`, discounted at RATE; all arrays broadcast."""
     sd = iv * np.sqrt(years)
     d1 = (np.log(forward / strike) + 0.5 * sd * sd) / sd
     d2 = d1 - sd
-    discount = np.exp(-rate * years)
+    discount = np.exp(-RATE * years)
     call = discount * (forward * norm_cdf(d1) - strike * norm_cdf(d2))
     put = discount * (strike * norm_cdf(-d2) - forward * norm_cdf(-d1))
     return np.where(is_call, call, put)
