@@ -1,0 +1,235 @@
+"""The KiteTicker WebSocket: handshake, subscriptions and modes, the pump that streams the tape, heartbeats.
+
+    client -> GET /?api_key=..&access_token=.. (upgrade)   403 bad token, 429 past max_connections
+    client -> {"a": "subscribe"|"unsubscribe", "v": [tokens]}, {"a": "mode", "v": [mode, [tokens]]}
+    pump   -> each step: tape.advance -> one binary frame per socket with its packets (packets.py)
+    writer -> per socket: sends its queued frames; a 1-byte heartbeat after heartbeat_s without one
+
+A socket's frames go through its own bounded queue and writer task, so a slow client loses its own
+frames (counted as `dropped`) and never stalls the others. New subscriptions get the current step at
+once, as Kite sends a first tick right after subscribing. A subscription starts in quote mode (the
+official client assumes so); `mode` applies to subscribed tokens only. Pings are answered by hand
+(autoping off) so that the silent fault can stop the pongs too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from engines.kite.emulator.auth import Sessions
+from engines.kite.emulator.envelope import ErrorType, KiteError, failure
+from engines.kite.emulator.packets import HEARTBEAT, Encoder, Mode, Plan, malformed_frame
+from engines.kite.emulator.reqlog import RequestLog
+from engines.kite.emulator.tape import MarketClock, Snapshot, Tape
+
+log = logging.getLogger("kite-emulator")
+MAX_TOKENS = 3000  # per socket, as Kite allows
+QUEUE_FRAMES = 256  # per socket; past this a slow client's oldest frames are dropped
+
+
+@dataclass(eq=False)
+class Connection:
+    """One ticker socket and what it subscribed."""
+
+    number: int
+    ws: web.WebSocketResponse
+    request: web.Request
+    modes: dict[int, Mode] = field(default_factory=dict)  # master row -> mode
+    plan: Plan | None = None
+    queue: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(QUEUE_FRAMES))
+    frames: int = 0
+    heartbeats: int = 0
+    dropped: int = 0
+
+    def offer(self, item: bytes) -> None:
+        while True:
+            try:
+                self.queue.put_nowait(item)
+                return
+            except asyncio.QueueFull:
+                self.queue.get_nowait()
+                self.dropped += 1
+
+
+class Ticker:
+    def __init__(
+        self,
+        sessions: Sessions,
+        tape: Tape,
+        clock: MarketClock,
+        reqlog: RequestLog,
+        heartbeat_s: float,
+        max_connections: int,
+    ) -> None:
+        self._sessions, self._tape, self._clock, self._log = sessions, tape, clock, reqlog
+        self._heartbeat_s, self._max = heartbeat_s, max_connections
+        self._encoder = Encoder(tape.tokens)
+        self._emit = max(2, math.ceil(2 * clock.speed))  # steps a lagging pump still sends (2 s worth)
+        self.connections: set[Connection] = set()
+        self.silent = False
+        self._numbers = 0
+        self.ticks_sent = 0
+
+    # --- the socket ----------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=False, max_msg_size=1 << 20)
+        if not ws.can_prepare(request).ok:
+            self._log.record("ws", event="connect", status=400, connections=len(self.connections))
+            return failure(KiteError(400, ErrorType.INPUT, "Expected a WebSocket upgrade."))
+        api_key, token = request.query.get("api_key", ""), request.query.get("access_token", "")
+        if not self._sessions.valid(api_key, token):
+            self._log.record("ws", event="connect", status=403, connections=len(self.connections))
+            return failure(KiteError(403, ErrorType.TOKEN, "Incorrect `api_key` or `access_token`."))
+        if len(self.connections) >= self._max:
+            self._log.record("ws", event="connect", status=429, connections=len(self.connections))
+            return failure(KiteError(429, ErrorType.GENERAL, "Too many connections for this api_key."))
+        await ws.prepare(request)
+        self._numbers += 1
+        conn = Connection(self._numbers, ws, request)
+        self.connections.add(conn)
+        self._log.record(
+            "ws", event="connect", status=101, conn=conn.number, connections=len(self.connections)
+        )
+        writer = asyncio.create_task(self._write(conn))
+        started = time.monotonic()
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    self._on_text(conn, msg.data)
+                elif msg.type is WSMsgType.PING and not self.silent:
+                    await ws.pong(msg.data)
+        finally:
+            self.connections.discard(conn)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+            self._log.record(
+                "ws",
+                event="disconnect",
+                conn=conn.number,
+                frames=conn.frames,
+                heartbeats=conn.heartbeats,
+                dropped=conn.dropped,
+                seconds=round(time.monotonic() - started, 3),
+                connections=len(self.connections),
+            )
+        return ws
+
+    def _on_text(self, conn: Connection, text: str) -> None:
+        try:
+            message: Any = json.loads(text)
+            action, value = message["a"], message["v"]
+        except (ValueError, KeyError, TypeError):
+            self._log.record("ws", event="bad_message", conn=conn.number)
+            return
+        if action == "mode" and isinstance(value, list) and len(value) == 2 and isinstance(value[1], list):
+            mode, tokens = value
+            if mode not in set(Mode):
+                self._log.record("ws", event="bad_message", conn=conn.number)
+                return
+            rows = [r for r in self._rows(tokens) if r in conn.modes]
+            conn.modes.update(dict.fromkeys(rows, Mode(mode)))
+            self._log.record(
+                "ws", event="mode", conn=conn.number, mode=mode, requested=len(tokens), applied=len(rows)
+            )
+            self._send_now(conn, rows)
+        elif action in ("subscribe", "unsubscribe") and isinstance(value, list):
+            rows = self._rows(value)
+            if action == "subscribe":
+                room = max(0, MAX_TOKENS - len(conn.modes))
+                new = [r for r in rows if r not in conn.modes][:room]
+                conn.modes.update(dict.fromkeys(new, Mode.QUOTE))
+                self._send_now(conn, new)
+            else:
+                for row in rows:
+                    conn.modes.pop(row, None)
+            self._log.record(
+                "ws",
+                event=action,
+                conn=conn.number,
+                requested=len(value),
+                known=len(rows),
+                subscribed=len(conn.modes),
+            )
+        else:
+            self._log.record("ws", event="bad_message", conn=conn.number)
+            return
+        conn.plan = None
+
+    def _rows(self, tokens: list[Any]) -> list[int]:
+        """Master rows of the known tokens (unknown ones are ignored, as Kite does)."""
+        rows = (self._tape.row_of.get(t) for t in tokens if isinstance(t, int) and not isinstance(t, bool))
+        return [r for r in rows if r is not None]
+
+    def _send_now(self, conn: Connection, rows: list[int]) -> None:
+        snap = self._tape.snapshot
+        if rows and snap is not None and not self.silent:
+            plan = Plan.build({r: conn.modes[r] for r in rows}, self._tape.tradable)
+            conn.offer(self._encoder.frame(snap, plan, int(time.time())))
+
+    async def _write(self, conn: Connection) -> None:
+        while not conn.ws.closed:
+            try:
+                item = await asyncio.wait_for(conn.queue.get(), self._heartbeat_s)
+            except TimeoutError:
+                item = HEARTBEAT
+            if self.silent:
+                continue
+            try:
+                await conn.ws.send_bytes(item)
+            except (ConnectionError, RuntimeError):
+                return  # the reader sees the close and cleans up
+            if item is HEARTBEAT:
+                conn.heartbeats += 1
+            else:
+                conn.frames += 1
+
+    # --- the pump ------------------------------------------------------------------------------
+
+    async def pump(self) -> None:
+        """Advance the tape with the clock and send each step to every subscribed socket."""
+        while True:
+            cycle, step = self._clock.position(time.monotonic())
+            for snap in self._tape.advance(cycle, step, self._emit):
+                self._broadcast(snap)
+            wake = self._clock.wall_time(cycle, step + 1)
+            await asyncio.sleep(max(0.0, wake - time.monotonic()))
+
+    def _broadcast(self, snap: Snapshot) -> None:
+        if self.silent:
+            return
+        now_s = int(time.time())
+        for conn in self.connections:
+            if not conn.modes:
+                continue
+            if conn.plan is None:
+                conn.plan = Plan.build(conn.modes, self._tape.tradable)
+            conn.offer(self._encoder.frame(snap, conn.plan, now_s))
+            self.ticks_sent += len(conn.plan)
+
+    # --- faults --------------------------------------------------------------------------------
+
+    def drop(self) -> int:
+        """Abort every socket (no close frame, as a network failure does)."""
+        count = 0
+        for conn in list(self.connections):
+            transport = conn.request.transport
+            if transport is not None:
+                transport.abort()
+                count += 1
+        return count
+
+    def malformed(self) -> int:
+        for conn in self.connections:
+            conn.offer(malformed_frame())
+        return len(self.connections)
