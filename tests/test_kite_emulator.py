@@ -272,7 +272,10 @@ class Probe:
         ticker.on_connect = probe._on_connect
         ticker.on_close = lambda ws, code, reason: probe.closes.append((code, reason))
         ticker.on_error = lambda ws, code, reason: probe.errors.append((code, reason))
-        ticker.connect(threaded=True)
+        if reactor.running:  # Twisted is not thread-safe: later tickers connect from the reactor's thread
+            reactor.callFromThread(ticker.connect, threaded=True)
+        else:
+            ticker.connect(threaded=True)
         return probe
 
     def _on_connect(self, ws: KiteTicker, response: Any) -> None:

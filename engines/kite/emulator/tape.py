@@ -15,6 +15,7 @@ to the open of a new *cycle* (a fresh day: volumes and OHLC restart), so the emu
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,31 +97,50 @@ class Tape:
         self._perm: I64 = np.zeros(0, dtype=np.int64)
         self._turnover: I64 = np.zeros(len(self.tokens), dtype=np.int64)
         self.snapshot: Snapshot | None = None
+        self._cycle = -1
 
     @property
     def position(self) -> tuple[int, int]:
-        return (self.snapshot.cycle, self.snapshot.step) if self.snapshot else (0, -1)
+        """(cycle, step) of the latest snapshot; step -1 before a cycle's first step."""
+        return self._cycle, self.snapshot.step if self.snapshot else -1
 
     def advance(self, cycle: int, step: int, emit: int) -> list[Snapshot]:
         """Move to (cycle, step); return the snapshots of at most the last `emit` steps passed (a backlog
         older than that, e.g. a start at 14:00, is folded into the day state without snapshots)."""
-        if (cycle, step) <= self.position:
-            return []
-        if self.snapshot is None or cycle != self.snapshot.cycle:
-            self._feed.open(self.session.start_ms - 1)  # the open of a fresh day: volumes start at 0
-            self._turnover = np.zeros(len(self.tokens), dtype=np.int64)
-            self.snapshot = None
+        self.fold_until(cycle, step - max(emit, 1))
+        return list(self.steps_until(cycle, step))
+
+    def fold_until(self, cycle: int, step: int, limit: int = 0) -> bool:
+        """Fold the steps through `step` into the day state without snapshots, at most `limit` of them
+        (0: no limit); True once there (a caller on an event loop yields between calls)."""
+        if not self._enter(cycle):
+            return True
         first = self.position[1] + 1
-        quiet_until = step - max(emit, 1)
-        while first <= quiet_until:
-            last = min(quiet_until, first + FOLD_CHUNK - 1)
+        last_wanted = step if limit <= 0 else min(step, first + limit - 1)
+        while first <= last_wanted:
+            last = min(last_wanted, first + FOLD_CHUNK - 1)
             self.snapshot = self._fold(cycle, first, last)
             first = last + 1
-        out = []
-        for k in range(first, step + 1):
+        return self.position[1] >= step
+
+    def steps_until(self, cycle: int, step: int) -> Iterator[Snapshot]:
+        """The snapshot of every step after the current one through `step`, made one at a time."""
+        if not self._enter(cycle):
+            return
+        for k in range(self.position[1] + 1, step + 1):
             self.snapshot = self._fold(cycle, k, k)
-            out.append(self.snapshot)
-        return out
+            yield self.snapshot
+
+    def _enter(self, cycle: int) -> bool:
+        """Make `cycle` current: a newer one restarts the day at the open. False for a past cycle."""
+        if cycle < self._cycle:
+            return False
+        if cycle > self._cycle:
+            self._feed.open(self.session.start_ms - 1)  # a fresh day: volumes and OHLC start over
+            self._turnover = np.zeros(len(self.tokens), dtype=np.int64)
+            self.snapshot = None
+            self._cycle = cycle
+        return True
 
     def _fold(self, cycle: int, first: int, last: int) -> Snapshot:
         """Read steps first..last from the feed and fold them into the day state."""

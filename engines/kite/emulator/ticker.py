@@ -5,11 +5,14 @@
     pump   -> each step: tape.advance -> one binary frame per socket with its packets (packets.py)
     writer -> per socket: sends its queued frames; a 1-byte heartbeat after heartbeat_s without one
 
-A socket's frames go through its own bounded queue and writer task, so a slow client loses its own
-frames (counted as `dropped`) and never stalls the others. New subscriptions get the current step at
-once, as Kite sends a first tick right after subscribing. A subscription starts in quote mode (the
-official client assumes so); `mode` applies to subscribed tokens only. Pings are answered by hand
-(autoping off) so that the silent fault can stop the pongs too.
+A socket's frames go through its own queue (bounded in bytes) and writer task, so a slow client loses
+its own oldest frames (counted as `dropped`) and never stalls the others. A pump that falls behind the
+clock (speeds past what one core can price and encode) sends only the latest steps of its backlog and
+folds the rest into the day state, so it degrades to fewer frames instead of falling further behind.
+
+New subscriptions get the current step at once, as Kite sends a first tick right after subscribing. A
+subscription starts in quote mode (the official client assumes so); `mode` applies to subscribed tokens
+only. Pings are answered by hand (autoping off) so that the silent fault can stop the pongs too.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import logging
 import math
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +37,9 @@ from engines.kite.emulator.tape import MarketClock, Snapshot, Tape
 
 log = logging.getLogger("kite-emulator")
 MAX_TOKENS = 3000  # per socket, as Kite allows
-QUEUE_FRAMES = 256  # per socket; past this a slow client's oldest frames are dropped
+QUEUE_BYTES = 16 << 20  # per socket; past this a slow client's oldest frames are dropped
+BACKLOG_S = 0.25  # a lagging pump sends at most this many wall seconds' worth of steps per round
+FOLD_SLICE = 50  # backlog steps folded between two yields to the event loop (about 50 ms)
 
 
 @dataclass(eq=False)
@@ -45,19 +51,28 @@ class Connection:
     request: web.Request
     modes: dict[int, Mode] = field(default_factory=dict)  # master row -> mode
     plan: Plan | None = None
-    queue: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(QUEUE_FRAMES))
+    pending: deque[bytes] = field(default_factory=deque)
+    pending_bytes: int = 0
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
     frames: int = 0
     heartbeats: int = 0
     dropped: int = 0
 
-    def offer(self, item: bytes) -> None:
-        while True:
-            try:
-                self.queue.put_nowait(item)
-                return
-            except asyncio.QueueFull:
-                self.queue.get_nowait()
-                self.dropped += 1
+    def offer(self, frame: bytes) -> None:
+        self.pending.append(frame)
+        self.pending_bytes += len(frame)
+        while self.pending_bytes > QUEUE_BYTES and len(self.pending) > 1:
+            self.pending_bytes -= len(self.pending.popleft())
+            self.dropped += 1
+        self.wake.set()
+
+    def take(self) -> bytes | None:
+        if not self.pending:
+            self.wake.clear()
+            return None
+        frame = self.pending.popleft()
+        self.pending_bytes -= len(frame)
+        return frame
 
 
 class Ticker:
@@ -73,7 +88,7 @@ class Ticker:
         self._sessions, self._tape, self._clock, self._log = sessions, tape, clock, reqlog
         self._heartbeat_s, self._max = heartbeat_s, max_connections
         self._encoder = Encoder(tape.tokens)
-        self._emit = max(2, math.ceil(2 * clock.speed))  # steps a lagging pump still sends (2 s worth)
+        self._emit = max(2, math.ceil(BACKLOG_S * clock.speed))
         self.connections: set[Connection] = set()
         self.silent = False
         self._numbers = 0
@@ -179,17 +194,20 @@ class Ticker:
 
     async def _write(self, conn: Connection) -> None:
         while not conn.ws.closed:
-            try:
-                item = await asyncio.wait_for(conn.queue.get(), self._heartbeat_s)
-            except TimeoutError:
-                item = HEARTBEAT
+            frame = conn.take()
+            if frame is None:
+                try:
+                    await asyncio.wait_for(conn.wake.wait(), self._heartbeat_s)
+                    continue
+                except TimeoutError:
+                    frame = HEARTBEAT
             if self.silent:
                 continue
             try:
-                await conn.ws.send_bytes(item)
+                await conn.ws.send_bytes(frame)
             except (ConnectionError, RuntimeError):
                 return  # the reader sees the close and cleans up
-            if item is HEARTBEAT:
+            if frame is HEARTBEAT:
                 conn.heartbeats += 1
             else:
                 conn.frames += 1
@@ -197,11 +215,15 @@ class Ticker:
     # --- the pump ------------------------------------------------------------------------------
 
     async def pump(self) -> None:
-        """Advance the tape with the clock and send each step to every subscribed socket."""
+        """Advance the tape with the clock and send each step to every subscribed socket, yielding to
+        the loop between steps (and between slices of a backlog) so the writers and REST keep going."""
         while True:
             cycle, step = self._clock.position(time.monotonic())
-            for snap in self._tape.advance(cycle, step, self._emit):
+            while not self._tape.fold_until(cycle, step - self._emit, limit=FOLD_SLICE):
+                await asyncio.sleep(0)
+            for snap in self._tape.steps_until(cycle, step):
                 self._broadcast(snap)
+                await asyncio.sleep(0)
             wake = self._clock.wall_time(cycle, step + 1)
             await asyncio.sleep(max(0.0, wake - time.monotonic()))
 
