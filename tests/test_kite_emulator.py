@@ -7,6 +7,7 @@ they close their KiteTicker rather than stop it, and call into it from the react
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import numpy as np
 import pytest
 import requests
@@ -377,6 +379,36 @@ def test_silent_fault_sends_nothing_until_resume(emu: KiteEmulator, market: Mark
     finally:
         emu.fault("resume")
         probe.close()
+
+
+def test_pings_are_answered_except_when_silent(emu: KiteEmulator) -> None:
+    """The official client never pings (KITE_AND_NSE.md §2.5); other clients may, so: a raw socket."""
+    url = f"{emu.ws_root}/?api_key={API_KEY}&access_token={login(emu).access_token}"
+
+    async def ping_twice() -> tuple[aiohttp.WSMsgType, aiohttp.WSMsgType | None]:
+        async with aiohttp.ClientSession() as session, session.ws_connect(url, autoping=False) as ws:
+            await ws.ping(b"one")
+            answered = await _next_control(ws)
+            emu.fault("silent")
+            await ws.ping(b"two")
+            try:
+                silent: aiohttp.WSMsgType | None = await asyncio.wait_for(_next_control(ws), 1.0)
+            except TimeoutError:
+                silent = None
+            return answered, silent
+
+    try:
+        assert asyncio.run(ping_twice()) == (aiohttp.WSMsgType.PONG, None)
+    finally:
+        emu.fault("resume")
+
+
+async def _next_control(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMsgType:
+    """The next message that is not a heartbeat."""
+    while True:
+        msg = await ws.receive()
+        if msg.type is not aiohttp.WSMsgType.BINARY:
+            return msg.type
 
 
 def test_expired_token_fails_the_next_handshake(emu: KiteEmulator, market: MarketSimulator) -> None:

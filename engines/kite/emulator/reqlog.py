@@ -2,9 +2,11 @@
 
 A line carries what happened, never a credential: the route *template* (`/user/margins/{segment}`, not the
 path, since DELETE /session/token and the ticker URL carry the access token in the query string), the
-method, the status, Kite's error type, counts. As a second guard every line, and every line the server
-writes to stderr (`RedactingFormatter`), passes through the `Redactor`, which knows the api_secret, the
-request tokens, the checksums they make and every access token issued, and masks any that slipped in.
+method, the status, Kite's error type, counts. As a second guard every text value of a line, and every
+line the server writes to stderr (`RedactingFormatter`), passes through the `Redactor`, which knows the
+api_secret, the request tokens, the checksums they make and every access token issued, and masks any
+that slipped in. Values shorter than MIN_SECRET are not masked: a two-letter test secret would mask
+every word holding those letters (Kite's own secrets and tokens are 32 characters).
 
     {"at": "2026-11-27T10:02:03.123+05:30", "kind": "rest", "method": "GET", "route": "/quote/ltp",
      "status": 200, "order_route": false, "ms": 1.2, "kite_v3": true}
@@ -26,6 +28,7 @@ from engines.market.calendar import iso
 
 LogValue = str | int | float | bool | None
 MASK = "***"
+MIN_SECRET = 8  # shorter values are not masked (see above)
 MEMORY_LINES = 100_000  # what /_emulator/log and the facade can read back; the file keeps everything
 
 
@@ -43,10 +46,10 @@ class Redactor:
         """Add secrets; a request token brings the checksum a client would send with it."""
         found = set(self._values)
         for value in values:
-            if value:
+            checksum = self._api_key + value + self._api_secret
+            found.add(hashlib.sha256(checksum.encode()).hexdigest())
+            if len(value) >= MIN_SECRET:
                 found.add(value)
-                checksum = self._api_key + value + self._api_secret
-                found.add(hashlib.sha256(checksum.encode()).hexdigest())
         with self._lock:
             self._values = tuple(sorted(found, key=len, reverse=True))  # longest first: no partial masks
 
@@ -81,7 +84,8 @@ class RequestLog:
             self._file = path.open("a", encoding="utf-8")
 
     def record(self, kind: str, **fields: LogValue) -> None:
-        line = self._redact(json.dumps({"at": iso(int(time.time() * 1000)), "kind": kind, **fields}))
+        clean = {name: self._redact(v) if isinstance(v, str) else v for name, v in fields.items()}
+        line = json.dumps({"at": iso(int(time.time() * 1000)), "kind": kind, **clean})
         with self._lock:
             self._lines.append(line)
             if self._file is not None:
