@@ -91,7 +91,7 @@ def test_a_short_straddle_blocks_the_worse_sides_span_and_both_legs_exposure() -
     assert model.required([call, put]) == leg_span + 2 * exposure  # the two sides never lose together
     far_call = Holding(option(29000, Kind.CE), -65, 500, Product.MIS)  # 1,500 points out of the money
     assert model.required([far_call]) == 65 * (spot * 10 // 100 - 150_000) + exposure
-    very_far = Holding(option(30500, Kind.CE), -65, 5, Product.MIS)  # 2,750 - 3,000 < 3% of 27,500: the minimum
+    very_far = Holding(option(30500, Kind.CE), -65, 5, Product.MIS)  # 2,750 - 3,000 < 3% of 27,500: minimum
     assert model.required([very_far]) == 65 * spot * 3 // 100 + exposure
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from engines.money import Paise, fmt_rupees
-from engines.orders import OrderStatus, OrderTag
+from engines.orders import OrderTag
 
 REPORT_SCHEMA = 1
 
