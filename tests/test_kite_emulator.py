@@ -35,6 +35,8 @@ from engines.market.instruments import COLUMNS
 from engines.market.sim import MarketSimulator, SimFeed, SimSession
 from engines.market.ticks import TickBatch
 
+pytestmark = pytest.mark.slow  # real sockets and the official client's reconnects: seconds each
+
 API_KEY, API_SECRET = "emu-key", "emu-secret"
 DAY, SEED, SPEED = date(2026, 11, 27), 11, 4.0  # speed: 4 steps (ticks per instrument) per wall second
 ROOT = Path(__file__).resolve().parents[1]
