@@ -8,9 +8,10 @@ Each runs the strategy its config section names (engines/strategies), with its p
 
 Resuming: the journal is the record. A checkpoint that agrees with it (the same orders, fills and
 positions up to its last event) is where the engine continues from; one that does not is set aside and
-the day is rebuilt from the open. Either way the engine re-runs the market from there, matching the events
-it makes again against the journal's tail, and the CSV rows the journal holds but a crash kept out of the
-CSVs are written first.
+the day is rebuilt from the open. So is one ahead of the day's market record when the market can be
+re-read (simulator, replay): re-running from the open records what a crash kept out of it. Either way
+the engine re-runs the market from there, matching the events it makes again against the journal's tail,
+and the CSV rows the journal holds but a crash kept out of the CSVs are written first.
 """
 
 from __future__ import annotations
@@ -93,6 +94,22 @@ def assemble(name: EngineName, config: Config, market: MarketSource, log: loggin
                 disagreement,
             )
             checkpoint = None
+    market_recorder = (
+        MarketRecorder(paths.market(day) / "ticks" / name.value, log) if config.market_data.record else None
+    )
+    if (
+        checkpoint is not None
+        and checkpoint["status"] != Status.FINISHED
+        and market.replayable
+        and market_recorder is not None
+        and market_recorder.recorded_through < checkpoint["done_ms"]
+    ):
+        # The market record (written a part at a time, behind the engine) stops before the checkpoint: re-run
+        # the day from the open, which records what is missing, rather than leave a hole in the record.
+        log.info(
+            "the market record stops before the checkpoint: re-running the day from the open to complete it"
+        )
+        checkpoint = None
     start_seq = checkpoint["last_seq"] if checkpoint else 0
     tail = [e for e in history if e["seq"] > start_seq]
     if checkpoint and checkpoint["status"] == Status.FINISHED and not Replayed(journal.path, None, tail):
@@ -146,7 +163,7 @@ def assemble(name: EngineName, config: Config, market: MarketSource, log: loggin
         recorder,
         store,
         log,
-        MarketRecorder(paths.market(day) / "ticks" / name.value, log) if config.market_data.record else None,
+        market_recorder,
     )
     if checkpoint is not None:
         engine.restore(checkpoint, master.get)

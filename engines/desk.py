@@ -77,7 +77,6 @@ class Desk:
         self.updates: list[OrderUpdate] = []
         self.orders = 0  # placed today: the next order's number is this + 1
         self.rejections = 0
-        self.changed = False  # something worth a checkpoint happened
         self._enforcing = False
 
     # --- requests ----------------------------------------------------------------------------------
@@ -158,7 +157,6 @@ class Desk:
         )
         state = OrderState(order, self.broker.touch(order), moment + self.latency_ms)
         self.recorder.order(state)
-        self.changed = True
         refusal = self._refusal(state)
         if refusal is not None:
             self._reject(state, refusal, moment)
@@ -178,7 +176,6 @@ class Desk:
         event = self.recorder.cancel(state, reason, moment)
         self.recorder.publish(event)
         self._notify(state, OrderStatus.CANCELLED, reason=reason)
-        self.changed = True
         return True
 
     def modify(
@@ -208,7 +205,6 @@ class Desk:
         if order.order_type is OrderType.LIMIT or (order.order_type is OrderType.SL and state.triggered):
             state.limit = new_price
         self.recorder.modify(state, moment)
-        self.changed = True
         return True
 
     def _refusal(self, state: OrderState) -> str | None:
@@ -311,7 +307,6 @@ class Desk:
         self.mark(position)
         self.recorder.publish(event)
         self._notify(state, fill_quantity=fill.quantity)
-        self.changed = True
 
     def _notify(
         self, state: OrderState, status: OrderStatus | None = None, fill_quantity: int = 0, reason: str = ""
@@ -414,7 +409,6 @@ class Desk:
         self.recorder.event(EventKind.SQUARE_OFF, moment, positions=list(symbols))
         self.log.info("square-off at %s: closing %d position(s)", iso(moment)[11:19], len(symbols))
         self.flatten(symbols, OrderTag.SQUARE_OFF, moment)
-        self.changed = True
 
     def close(self, moment: int) -> None:
         """At the close every working order expires (Kite cancels unfilled DAY orders at the end of day)."""

@@ -237,6 +237,8 @@ class Engine:
             if stop.is_set():
                 return StopReason.SIGNAL
             ticks = self.feed.read(through, stop)
+            for event in self.feed.events():
+                self.recorder.event(EventKind.FEED, through, what=event.what, **event.detail)
             if self.market_recorder is not None:
                 self.market_recorder.add(ticks)
             if through == moment:
@@ -375,18 +377,19 @@ class Engine:
             removed=len(change.unsubscribe),
             moved=change.note,
         )
-        self.desk.changed = True
 
     # --- state, heartbeat, progress ----------------------------------------------------------------
 
     def _after_step(self, was_catching_up: bool) -> None:
         replay = self.recorder.replay
         if was_catching_up and not self.recorder.catching_up:
-            self.recorder.event(EventKind.CAUGHT_UP, self._done, matched=replay.matched if replay else 0)
+            self.recorder.event(
+                EventKind.CAUGHT_UP, self._done, matched=replay.matched if replay is not None else 0
+            )
             self.log.info("caught up with the journal at %s", iso(self._done)[11:19])
             self.clock.restart_pacing_at(self._done)
         now = time.monotonic()
-        if self.desk.changed and now >= self._next_save and not self.recorder.catching_up:
+        if now >= self._next_save and not self.recorder.catching_up:  # quotes, bars and indicators move too
             self._save()
             self._next_save = now + CHECKPOINT_EVERY_S
         if now >= self._next_beat:
@@ -432,7 +435,6 @@ class Engine:
 
     def _save(self) -> None:
         self.store.save(self.checkpoint())
-        self.desk.changed = False
 
     def _beat(self) -> None:
         self.store.beat(

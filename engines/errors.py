@@ -3,10 +3,11 @@
 PaperfleetError
 ├── ConfigError     bad configuration or command line: fix the input and run again  -> exit 2
 └── EngineFailure   the engine could not finish the day (I/O, data, injected fault) -> exit 1
+    └── FeedFailure the live feed went silent past its limit (engines/kite/feed.py)  -> exit 4
 
 Exit codes are the contract between an engine process and the session controller:
 0 = the day finished (or the engine stopped cleanly on SIGTERM/SIGINT), 1 = runtime failure,
-2 = configuration or usage error. See docs/contract.md.
+2 = configuration or usage error, 4 = the live feed failed. See docs/contract.md.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class ExitCode(IntEnum):
     OK = 0
     FAILURE = 1
     USAGE = 2
+    FEED = 4  # the live feed went silent past its limit (3 is the controller's failed pre-market check)
 
 
 class PaperfleetError(Exception):

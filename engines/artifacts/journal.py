@@ -34,6 +34,7 @@ class EventKind(StrEnum):
     CANCEL = "cancel"
     TRIGGERED = "triggered"
     MODIFY = "modify"
+    FEED = "feed"
     UNIVERSE = "universe"
     SQUARE_OFF = "square_off"
     RISK_HALT = "risk_halt"
@@ -44,7 +45,7 @@ class EventKind(StrEnum):
 
 # Events about this run rather than the day's trading: written by every run, never replayed.
 LIFECYCLE = frozenset(
-    {EventKind.START, EventKind.RESUME, EventKind.CAUGHT_UP, EventKind.FAULT, EventKind.STOP}
+    {EventKind.START, EventKind.RESUME, EventKind.CAUGHT_UP, EventKind.FAULT, EventKind.FEED, EventKind.STOP}
 )
 _VOLATILE = ("seq", "wall_time")  # what differs between two runs that made the same event
 

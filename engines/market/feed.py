@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from engines.market.instruments import Instrument
 from engines.market.ticks import TickBatch
@@ -34,4 +35,17 @@ class Feed(Protocol):
         is set."""
         ...
 
+    def events(self) -> list[FeedEvent]:
+        """What the feed's connection did since the last call (drops, reconnects, silences), for the
+        journal; a pulled feed has none."""
+        ...
+
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEvent:
+    """Something a feed's connection did."""
+
+    what: str  # connected, dropped, reconnecting, reconnected, error, malformed, silent, resumed, gave_up
+    detail: dict[str, Any] = field(default_factory=dict)

@@ -34,8 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from engines.artifacts.files import ArtifactWriteError
 from engines.market.ticks import COLUMNS, DEPTH, DEPTH_COLUMNS, TickBatch
@@ -191,7 +189,11 @@ def _converter() -> None:
 
 
 def write_part(batches: list[TickBatch], path: Path) -> None:
+    import pyarrow.parquet as pq  # only the converter process and readers load pyarrow, never an engine
+
     path.parent.mkdir(parents=True, exist_ok=True)
+    import pyarrow as pa
+
     table = pa.concat_tables([_table(batch) for batch in batches])  # zero-copy: chunks of the batches
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
@@ -201,8 +203,10 @@ def write_part(batches: list[TickBatch], path: Path) -> None:
         temp.unlink(missing_ok=True)
 
 
-def _table(ticks: TickBatch) -> pa.Table:
-    columns: dict[str, pa.Array] = {}
+def _table(ticks: TickBatch) -> Any:
+    import pyarrow as pa
+
+    columns: dict[str, Any] = {}
     for name in COLUMNS:
         values = getattr(ticks, name)
         narrow = _NARROW.get(name)
@@ -233,6 +237,8 @@ def read_recording(directory: Path) -> list[TickBatch]:
 
 
 def read_part(path: Path) -> TickBatch:
+    import pyarrow.parquet as pq
+
     table = pq.read_table(path).combine_chunks()
     columns = {}
     for name in COLUMNS:

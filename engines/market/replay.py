@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from engines.market.feed import FeedEvent
 from engines.market.instruments import Instrument
 from engines.market.ticks import TickBatch
 
@@ -51,6 +52,9 @@ class ReplayFeed:
         _, dense = np.unique(merged.token, return_inverse=True)
         _, first = np.unique((merged.ts << 20) | dense.astype(np.int64), return_index=True)
         return merged.take(first)
+
+    def events(self) -> list[FeedEvent]:
+        return []
 
     def close(self) -> None:
         return None

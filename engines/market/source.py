@@ -26,6 +26,11 @@ class MarketSource(Protocol):
     @property
     def master(self) -> InstrumentMaster: ...
 
+    @property
+    def replayable(self) -> bool:
+        """Whether the feed can deliver any past moment of the day again (not so a live feed)."""
+        ...
+
     def feed(self) -> Feed:
         """A new feed for one engine, subscribed to nothing yet."""
         ...
@@ -46,6 +51,7 @@ class SimMarket:
         self._speed = sim.speed
         self.master = self._market.master
         self.master.write(paths.instruments(day))
+        self.replayable = True
 
     def feed(self) -> Feed:
         return SimFeed(self._market)
@@ -61,6 +67,7 @@ class RecordedMarket:
         self, master: InstrumentMaster, recording: list[TickBatch], open_ms: int, speed: float
     ) -> None:
         self.master = master
+        self.replayable = True
         self._recording = recording
         self._open_ms = open_ms
         self._speed = speed

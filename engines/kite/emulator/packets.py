@@ -1,93 +1,39 @@
-"""Kite ticker binary frames, built with numpy record arrays (one frame per step per socket).
-
-A frame is `>H` packet count, then per packet `>H` length and the packet. Big-endian throughout; the
-official client tells packets apart by length alone (KITE_AND_NSE.md §2.3, kiteconnect ticker.py).
-
-    bytes   ltp (8)      index quote (28)   index full (32)     quote (44)             full (184)
-    0-4     token        token              token               token                  token
-    4-8     last_price   last_price         last_price          last_price             last_price
-    8-12                 high               high                last_traded_quantity   last_traded_quantity
-    12-16                low                low                 average_traded_price   average_traded_price
-    16-20                open               open                volume_traded          volume_traded
-    20-24                close              close               total_buy_quantity     total_buy_quantity
-    24-28                change (>i)        change (>i)         total_sell_quantity    total_sell_quantity
-    28-32                                   exchange_timestamp  open                   open
-    32-44                                                       high, low, close       high, low, close
-    44-48                                                                              last_trade_time
-    48-60                                                                              oi, oi_day_high, _low
-    60-64                                                                              exchange_timestamp
-    64-184                                                                             depth: 5 bids, 5 offers
-                                                                                       each >IIHH: quantity,
-                                                                                       price, orders, padding
-
-Every field is `>I` except `change` (`>i`: it goes negative) and the depth's orders and padding (`>H`).
-Timestamps are epoch seconds. Prices are integers in the segment's unit, the client dividing by 100
-(paise) except for CDS (segment 3, by 10^7) and BCD/NCO (6 and 12, by 10^4): `price_scale` turns paise
-into that unit (so a CDS price above 429 rupees does not fit, on Kite's wire either). Indices (segment 9)
-use the index layouts in quote and full mode.
-"""
+"""Kite ticker binary frames, built with numpy record arrays (one frame per step per socket); the
+packet layouts are engines/kite/wire.py's."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
 
 from engines.kite.emulator.tape import Snapshot
+from engines.kite.wire import (
+    FULL_PACKET,
+    HEARTBEAT,
+    I64,
+    INDEX_FULL_PACKET,
+    INDEX_QUOTE_PACKET,
+    INDICES_SEGMENT,
+    LTP_PACKET,
+    PACKET_LENGTHS,
+    PAISE_TO_UNIT,
+    PRICE_FIELDS,
+    QUOTE_PACKET,
+    Mode,
+)
 from engines.market.ticks import DEPTH
 
-I64 = NDArray[np.int64]
-HEARTBEAT = b"\x00"  # a 1-byte frame: Kite's keep-alive on an idle socket; clients ignore it
-INDICES_SEGMENT = 9
-_PAISE_TO_UNIT = {3: 100_000, 6: 100, 12: 100}  # segment -> factor from paise to the divisor's unit
-
-
-class Mode(StrEnum):
-    LTP = "ltp"
-    QUOTE = "quote"
-    FULL = "full"
-
-
-def _layout(*names: str, change: bool = False) -> list[tuple[str, str]]:
-    return [("length", ">u2")] + [(n, ">i4" if change and n == "change" else ">u4") for n in names]
-
-
-_DEPTH_ENTRY = np.dtype([("quantity", ">u4"), ("price", ">u4"), ("orders", ">u2"), ("pad", ">u2")])
-_INDEX = ("token", "last_price", "high", "low", "open", "close", "change")
-_QUOTE = (
-    "token",
-    "last_price",
-    "last_quantity",
-    "average_price",
-    "volume",
-    "buy_quantity",
-    "sell_quantity",
-    "open",
-    "high",
-    "low",
-    "close",
-)
-_FULL_EXTRA = ("last_trade_time", "oi", "oi_day_high", "oi_day_low", "exchange_timestamp")
-LTP_PACKET = np.dtype(_layout("token", "last_price"))
-INDEX_QUOTE_PACKET = np.dtype(_layout(*_INDEX, change=True))
-INDEX_FULL_PACKET = np.dtype(_layout(*_INDEX, "exchange_timestamp", change=True))
-QUOTE_PACKET = np.dtype(_layout(*_QUOTE))
-FULL_PACKET = np.dtype([*_layout(*_QUOTE, *_FULL_EXTRA), ("depth", _DEPTH_ENTRY, (2 * DEPTH,))])
-PACKET_LENGTHS = {
-    dt: dt.itemsize - 2
-    for dt in (LTP_PACKET, INDEX_QUOTE_PACKET, INDEX_FULL_PACKET, QUOTE_PACKET, FULL_PACKET)
-}
-_PRICES = ("last_price", "average_price", "open", "high", "low", "close", "change")
+__all__ = ["HEARTBEAT", "INDICES_SEGMENT", "Encoder", "Mode", "Plan", "malformed_frame", "price_scale"]
 
 
 def price_scale(tokens: I64) -> I64:
     """Per instrument, the factor from paise to the unit its segment's divisor expects."""
     segments = tokens & 0xFF
     scale = np.ones(len(tokens), dtype=np.int64)
-    for segment, factor in _PAISE_TO_UNIT.items():
+    for segment, factor in PAISE_TO_UNIT.items():
         scale[segments == segment] = factor
     return scale
 
@@ -162,7 +108,7 @@ class Encoder:
                 out[name] = (snap.last_price[rows] - snap.close[rows]) * scale
             else:
                 values = getattr(snap, name)[rows]
-                out[name] = values * scale if name in _PRICES else values
+                out[name] = values * scale if name in PRICE_FIELDS else values
         if "depth" in names:
             depth = out["depth"]
             depth["quantity"][:, :DEPTH] = snap.bid_quantity[rows]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from engines.market.feed import FeedEvent
 from engines.market.instruments import Instrument, Kind
 from engines.market.sim.market import MarketSimulator
 from engines.market.sim.models import MODELS, QuoteBlock, QuoteModel
@@ -62,6 +63,9 @@ class SimFeed:
         ticks = self._make(groups, first, last)
         self._next_step = last
         return ticks
+
+    def events(self) -> list[FeedEvent]:
+        return []
 
     def close(self) -> None:
         return None
