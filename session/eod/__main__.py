@@ -1,9 +1,9 @@
 """`python -m session.eod --date YYYY-MM-DD [--artifacts DIR]`: write the day's report.
 
-Reads the artifacts (docs/artifacts.md), writes reports/daily/<date>.json and .md atomically (readers
-see the old report or the new one, never half of one), logs both paths and prints the JSON's path as
-the last line of stdout. Exit codes as the engines': 0 written, 1 an artifact is unreadable or
-malformed, 2 usage error.
+Reads the artifacts (docs/artifacts.md), writes reports/daily/<date>.json and .md and the charts
+beside them atomically (readers see the old report or the new one, never half of one), logs the
+paths and prints the JSON's path as the last line of stdout. Exit codes as the engines': 0 written,
+1 an artifact is unreadable or malformed, 2 usage error.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from engines.artifacts.files import write_atomic, write_json_atomic
+from engines.artifacts.files import ArtifactWriteError, write_atomic, write_json_atomic
 from engines.artifacts.layout import ArtifactPaths
 from engines.errors import ConfigError, PaperfleetError
 from engines.logs import add_log_level, setup_logging
 from engines.market.calendar import now_ist
 from session.eod.inputs import ArtifactError, load_inputs
 from session.eod.render import render_markdown
-from session.eod.stats import daily_report
+from session.eod.report import analyse
 
 log = logging.getLogger("eod")
 
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # usage errors exit 2 here
     setup_logging(args.log_level)
     try:
-        day = _day(args.date)
+        day = parse_day(args.date)
         root = Path(args.artifacts)
         if not root.is_dir():
             raise ConfigError(
@@ -70,17 +70,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def write_report(paths: ArtifactPaths, day: date) -> Path:
-    """Compute the day's report and write its JSON and Markdown; returns the JSON's path."""
-    inputs = load_inputs(paths, day)
-    report = daily_report(day, inputs.orders, inputs.checkpoints, inputs.session)
+    """Compute the day's report and write its JSON, Markdown and charts; returns the JSON's path."""
+    from session.eod.charts import write_charts
+
+    analysis = analyse(day, load_inputs(paths, day))
+    report = analysis.report
+    json_path, md_path = paths.daily_report(day, "json"), paths.daily_report(day, "md")
+    try:
+        report["charts"] = write_charts(
+            json_path.parent, day.isoformat(), analysis.curves, report["by_symbol"]
+        )
+    except (ArtifactWriteError, OSError, ValueError) as exc:  # pictures must never cost the report
+        log.warning("could not draw the charts: %s", exc)
+        report["charts"] = None
     # The one wall-clock value in the report: everything else is a function of the artifacts.
     report["generated_at"] = now_ist().isoformat(timespec="milliseconds")
-    json_path, md_path = paths.daily_report(day, "json"), paths.daily_report(day, "md")
     try:
         write_json_atomic(json_path, report, durable=True)
         write_atomic(md_path, render_markdown(report).encode(), durable=True)
-    except OSError as exc:
-        raise ArtifactError(f"{json_path.parent}: cannot write the report ({exc})") from None
+    except ArtifactWriteError as exc:
+        raise ArtifactError(f"{json_path.parent}: cannot write the report ({exc.__cause__ or exc})") from None
     for name, engine in report["engines"].items():
         if engine["consistency"]["result"] == "mismatch":
             log.warning("%s: orders.csv and its checkpoint disagree: %s", name, engine["consistency"])
@@ -89,7 +98,7 @@ def write_report(paths: ArtifactPaths, day: date) -> Path:
     return json_path
 
 
-def _day(value: str | None) -> date:
+def parse_day(value: str | None) -> date:
     if value is None:
         raise ConfigError("--date is required (or set PAPERFLEET_DATE): the trading date as YYYY-MM-DD")
     try:
