@@ -24,14 +24,15 @@ from engines.artifacts.journal import EventKind, Journal, Replayed
 from engines.artifacts.layout import ArtifactPaths
 from engines.artifacts.recorder import Recorder
 from engines.broker import PaperBroker
-from engines.desk import Desk
 from engines.config import Config, EngineName
+from engines.desk import Desk
 from engines.engine import Engine, Status, TradingHours
 from engines.errors import ConfigError
+from engines.margins import MarginModel
 from engines.market.calendar import at_ist, ms
 from engines.market.instruments import InstrumentMaster
 from engines.market.source import MarketSource
-from engines.money import rupees_to_paise
+from engines.money import Paise, rupees_to_paise
 from engines.portfolio import Book
 from engines.quotes import Quotes
 from engines.risk import RiskLimits, RiskManager
@@ -125,9 +126,8 @@ def assemble(name: EngineName, config: Config, market: MarketSource, log: loggin
         log.warning("wrote %d CSV row(s) the journal held but a crash had kept out of the CSVs", added)
     execution = config.execution
     broker = PaperBroker(quotes, book, day, protection_pct=execution.market_protection_pct)
-    desk = Desk(
-        name.value, day, book, quotes, broker, RiskManager(limits, day), recorder, log, execution.latency_ms
-    )
+    risk = RiskManager(limits, day, margins=MarginModel(day, spot=index_levels(quotes, master)))
+    desk = Desk(name.value, day, book, quotes, broker, risk, recorder, log, execution.latency_ms)
     section = config.engines.of(name)
     strategy_class = resolve(section.strategy, config.strategies_dir)
     context = Context(name.value, section.strategy, desk, quotes, master, recorder, log)
@@ -149,6 +149,17 @@ def assemble(name: EngineName, config: Config, market: MarketSource, log: loggin
     if checkpoint is not None:
         engine.restore(checkpoint, master.get)
     return engine
+
+
+def index_levels(quotes: Quotes, master: InstrumentMaster) -> Callable[[str], Paise | None]:
+    """An underlying's index level from the engine's quotes (short-option margins scan around it)."""
+    tokens = master.rules.index_tokens
+
+    def level(underlying: str) -> Paise | None:
+        slot = quotes.slot(tokens.get(underlying, -1))
+        return int(quotes.last_price[slot]) if slot is not None and quotes.seen[slot] else None
+
+    return level
 
 
 def _todays(checkpoint: dict[str, Any] | None, day: str) -> dict[str, Any] | None:

@@ -8,10 +8,10 @@ raised as ConfigError (exit code 2). See configs/dev.yaml for the annotated shap
 from __future__ import annotations
 
 import csv
-import os
 import datetime as dt
 import difflib
 import math
+import os
 from collections.abc import Collection, Sequence
 from datetime import time
 from decimal import Decimal

@@ -14,8 +14,8 @@ from engines.vocabulary import OrderStatus, OrderType, Product, Side, Validity
 __all__ = [
     "Fill",
     "Order",
-    "OrderStatus",
     "OrderState",
+    "OrderStatus",
     "OrderTag",
     "OrderType",
     "Product",

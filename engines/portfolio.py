@@ -9,13 +9,10 @@ the open cost, so realised + unrealised always equals Kite's total exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from engines.charges import Product, Side
-from engines.market.instruments import Instrument, Kind
-from engines.market.rules import load_rules
+from engines.market.instruments import Instrument
 from engines.money import Paise
 
 
@@ -111,16 +108,6 @@ class Position:
         )
 
 
-def margin_required(instrument: Instrument, quantity: int, price: Paise, day: date) -> Paise:
-    """Margin an intraday position of `quantity` units at `price` blocks (rules/margin_rates.csv):
-    SPAN + exposure on futures' notional, the intraday rate on stocks, the premium on long options."""
-    notional = abs(quantity) * price
-    if instrument.kind is Kind.FUT or (instrument.kind is Kind.EQ):
-        rate = load_rules().margin_rate(instrument.kind.value, "MIS", day)
-        return int((Decimal(notional) * rate.total_pct / 100).to_integral_value(ROUND_CEILING))
-    return notional  # long options: the premium
-
-
 def _rounded_div(numerator: int, denominator: int) -> int:
     """Integer division rounded half away from zero."""
     quotient, remainder = divmod(abs(numerator), denominator)
@@ -165,14 +152,3 @@ class Book:
     def net_pnl(self) -> Paise:
         """Realised + unrealised - charges: what the day made or lost so far."""
         return self.realised + self.unrealised - self.charges
-
-    def margin_used(self, day: date) -> Paise:
-        return sum(
-            margin_required(p.instrument, p.quantity, p.last_price, day)
-            for p in self.positions.values()
-            if p.quantity
-        )
-
-    def available(self, day: date) -> Paise:
-        """Margin left for new positions: capital plus net P&L, less what open positions block."""
-        return self.capital + self.net_pnl - self.margin_used(day)

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from engines.margins import Holding, MarginModel
 from engines.market.instruments import Instrument
 from engines.market.rules import MarketRules, load_rules
 from engines.money import Paise, fmt_rupees
 from engines.orders import Order, OrderTag
-from engines.portfolio import Book, margin_required
+from engines.portfolio import Book
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +52,18 @@ class RiskState:
 
 class RiskManager:
     def __init__(
-        self, limits: RiskLimits, day: date, rules: MarketRules | None = None, state: RiskState | None = None
+        self,
+        limits: RiskLimits,
+        day: date,
+        rules: MarketRules | None = None,
+        state: RiskState | None = None,
+        margins: MarginModel | None = None,
     ) -> None:
         self.limits = limits
         self.day = day
         self.rules = rules or load_rules()
         self.state = state or RiskState()
+        self.margins = margins or MarginModel(day, rules=self.rules)
 
     def freeze_quantity(self, instrument: Instrument) -> int | None:
         if not instrument.is_derivative or instrument.underlying is None:
@@ -87,6 +94,12 @@ class RiskManager:
         freeze = self.freeze_quantity(instrument)
         held = book.quantity(instrument.symbol)
         signed = order.signed_quantity
+        position = book.positions.get(instrument.symbol)
+        if held and position is not None and position.product is not order.product:
+            return (
+                f"{instrument.symbol} is held as {position.product.value}; close it before trading it as "
+                f"{order.product.value}"
+            )
         if held and (held > 0) != (signed > 0) and abs(signed) <= abs(held):
             return None  # reduces or closes a position: always allowed
         if freeze is not None and quantity > freeze:
@@ -103,8 +116,12 @@ class RiskManager:
             return "past square-off time; no new entries"
         if not held and len(book.open_positions()) >= limits.max_open_positions:
             return f"max_open_positions ({limits.max_open_positions}) already open"
-        needed = margin_required(instrument, quantity, price, self.day)
-        available = book.available(self.day)
+        holdings = [Holding(p.instrument, p.quantity, p.last_price, p.product) for p in book.open_positions()]
+        used = self.margins.required(holdings)
+        after = [h for h in holdings if h.instrument.token != instrument.token]
+        after.append(Holding(instrument, held + signed, price, order.product))
+        needed = self.margins.required(after) - used
+        available = book.capital + book.net_pnl - used
         if needed > available:
             return (
                 f"Insufficient funds. Required margin is {fmt_rupees(needed)} but available margin is "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import multiprocessing
 import os
 import subprocess
@@ -20,10 +19,13 @@ from engines.artifacts.files import (
     read_json,
     write_json_atomic,
 )
-from engines.artifacts.journal import EventKind, Journal, JournalMismatch, Replayed
+from engines.artifacts.journal import Journal, JournalMismatch, Replayed
 from engines.artifacts.layout import ArtifactPaths
 from engines.artifacts.recorder import Recorder
+from engines.charges import Charges
 from engines.errors import EngineFailure
+from engines.orders import Fill, Order, OrderState, OrderTag, Side
+from tests.factories import FUT, T0
 
 COLUMNS = ("engine", "seq", "payload")
 
@@ -157,24 +159,13 @@ def test_replayed_events_match_ignoring_seq_and_wall_time_and_name_both_files(tm
 def test_reconcile_writes_the_rows_a_crash_kept_out_of_the_csvs(tmp_path: Path) -> None:
     paths = ArtifactPaths(tmp_path)
     day = date(2026, 11, 27)
-    journal = Journal(paths.journal(day, "fno"))
-    recorder = Recorder("fno", day, paths, journal, [])
-    fill = recorder.event(
-        EventKind.FILL,
-        1_795_753_800_000,
-        order_id="fno-20261127-000001",
-        placed_ist="2026-11-27T10:00:00.000+05:30",
-        symbol="NIFTY26DECFUT",
-        exchange="NFO",
-        instrument_type="FUT",
-        side="BUY",
-        quantity=65,
-        lots=1,
-        tag="entry",
-        price_paise=2_750_030,
-        charges_paise={"total": 4_321},
-        realised_paise=0,
+    recorder = Recorder("fno", day, paths, Journal(paths.journal(day, "fno")), [])
+    order = Order("fno-20261127-000001", T0, FUT, Side.BUY, 65, OrderTag.ENTRY, strategy="ema_cross")
+    state = OrderState(
+        order, 2_750_030, T0, filled=65, value=65 * 2_750_030, charges=Charges(brokerage=2_000), fills=1
     )
+    fill = Fill(order, ((65, 2_750_030),), Charges(brokerage=2_000), 0)
+    event = recorder.fill(state, fill, T0)
     recorder.close()  # killed before publish(): the fill is journalled, the CSV row is missing
     history = Journal(paths.journal(day, "fno")).read()
     again = Recorder("fno", day, paths, Journal(paths.journal(day, "fno")), history)
@@ -182,7 +173,6 @@ def test_reconcile_writes_the_rows_a_crash_kept_out_of_the_csvs(tmp_path: Path) 
     assert again.reconcile(history) == 0  # idempotent
     again.close()
     rows = list(csv.DictReader(paths.orders.open()))
-    assert [(r["seq"], r["order_id"], r["price"], r["charges"]) for r in rows] == [
-        (str(fill["seq"]), "fno-20261127-000001", "27500.30", "43.21")
+    assert [(r["seq"], r["order_id"], r["status"], r["average_price"], r["charges"]) for r in rows] == [
+        (str(event["seq"]), "fno-20261127-000001", "COMPLETE", "27500.3000", "20.00")
     ]
-    assert json.loads(paths.journal(day, "fno").read_text().splitlines()[0])["seq"] == fill["seq"]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from engines.config import load_config, read_universe_csv
 from engines.errors import ConfigError
@@ -74,8 +75,22 @@ def test_bad_speed_explains_the_choices(tmp_path: Path) -> None:
 
 
 def test_fast_ema_must_be_below_slow(tmp_path: Path) -> None:
-    message = config_error(tmp_path, {"engines": {"fno": {"strategy": {"fast_ema": 30}}}})
-    assert "engines.fno.strategy.fast_ema: 30 must be smaller than slow_ema (21)" in message
+    message = config_error(tmp_path, {"engines": {"fno": {"params": {"fast_ema": 30}}}})
+    assert "engines.fno.params: fast_ema (30) must be smaller than slow_ema (21)" in message
+
+
+def test_a_strategy_parameter_is_checked_by_the_strategy_and_named(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"engines": {"equity": {"params": {"fast_ema": 1, "lotz": 2}}}})
+    assert "engines.equity.params.fast_ema: got 1; input should be greater than or equal to 2" in message
+    assert "engines.equity.params.lotz: unknown parameter for this strategy" in message
+
+
+def test_an_unknown_strategy_lists_the_built_in_ones(tmp_path: Path) -> None:
+    message = config_error(tmp_path, {"engines": {"options": {"strategy": "straddle"}}})
+    assert (
+        "engines.options.strategy: 'straddle' is not a built-in strategy (ema_cross, rsi_reversion, "
+        "atm_option_buyer, short_straddle) nor 'module:Class' or 'file.py:Class'" in message
+    )
 
 
 def test_daily_loss_must_be_below_capital(tmp_path: Path) -> None:
@@ -231,3 +246,30 @@ def test_the_default_date_is_the_last_trading_day(tmp_path: Path, monkeypatch: p
     assert load_config(write_config(tmp_path)).trading_date() == date(2026, 11, 25)
     monkeypatch.setattr(config_module, "now_ist", lambda: datetime(2026, 11, 24, 20, 0, tzinfo=IST))
     assert load_config(write_config(tmp_path)).trading_date() == date(2026, 11, 23)
+
+
+def with_fno_strategy(directory: Path, mine: Path, strategy: str, params: dict[str, Any]) -> Path:
+    """configs/dev.yaml with the fno engine running `strategy` with exactly `params`."""
+    raw = yaml.safe_load(DEV_CONFIG.read_text())
+    raw["strategies_dir"] = str(mine)
+    raw["engines"]["fno"] = {"enabled": True, "strategy": strategy, "params": params}
+    path = write_config(directory)
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_a_strategy_from_a_directory_outside_the_repo_is_loaded_and_checked(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "breakout.py").write_text(
+        "from engines.strategies.api import Strategy, StrategyParams\n"
+        "class Breakout(Strategy):\n"
+        "    class Params(StrategyParams):\n"
+        "        lookback: int = 20\n"
+    )
+    config = load_config(with_fno_strategy(tmp_path / "ok", mine, "breakout.py:Breakout", {"lookback": 5}))
+    assert config.strategies_dir == mine.resolve()
+    with pytest.raises(ConfigError, match=r"engines\.fno\.params\.lookback: got 'x'"):
+        load_config(with_fno_strategy(tmp_path / "bad", mine, "breakout.py:Breakout", {"lookback": "x"}))
+    with pytest.raises(ConfigError, match=r"nothing\.py is not a file inside strategies_dir"):
+        load_config(with_fno_strategy(tmp_path / "none", mine, "nothing.py:Breakout", {}))

@@ -19,10 +19,12 @@ from engines.artifacts.files import ArtifactWriteError
 from engines.artifacts.journal import Journal
 from engines.artifacts.layout import ArtifactPaths
 from engines.artifacts.recorder import Recorder
+from engines.assembly import index_levels
 from engines.broker import PaperBroker
 from engines.clock import SimClock
 from engines.desk import Desk, OrderUpdate
 from engines.engine import Engine, Status, StopReason, TradingHours
+from engines.margins import MarginModel
 from engines.market.calendar import IST, iso, ms
 from engines.market.instruments import Instrument, InstrumentMaster
 from engines.market.replay import ReplayFeed
@@ -79,14 +81,16 @@ def build(
     limits: RiskLimits = DAILY_25K,
     instruments: tuple[Instrument, ...] = (FUT, STOCK),
     latency_ms: int = 0,
+    capital: int = 10**10,
 ) -> Engine:
     paths = ArtifactPaths(tmp_path)
     log = logging.getLogger("test")
-    book, quotes = Book(10**10), Quotes()
+    book, quotes = Book(capital), Quotes()
     recorder = Recorder("t", DAY, paths, Journal(paths.journal(DAY, "t")), [])
     broker = PaperBroker(quotes, book, DAY)
-    desk = Desk("t", DAY, book, quotes, broker, RiskManager(limits, DAY), recorder, log, latency_ms)
     master = InstrumentMaster(DAY, instruments)
+    risk = RiskManager(limits, DAY, margins=MarginModel(DAY, spot=index_levels(quotes, master)))
+    desk = Desk("t", DAY, book, quotes, broker, risk, recorder, log, latency_ms)
     strategy.ctx = Context("t", "scripted", desk, quotes, master, recorder, log)
     return Engine(
         "t",

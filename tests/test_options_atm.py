@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from engines.artifacts.layout import ArtifactPaths
 from engines.assembly import assemble
 from engines.config import EngineName, load_config
 from engines.market.calendar import NseCalendar
 from engines.market.source import SimMarket
-from engines.artifacts.layout import ArtifactPaths
 from engines.money import rupees_to_paise
 from tests.helpers import write_config
 
@@ -27,12 +27,17 @@ def test_every_options_entry_of_2026_is_within_one_strike_step_of_atm(tmp_path: 
     days = NseCalendar().trading_days(date(2026, 1, 1), date(2026, 12, 31))
     assert len(days) == 245
     # One tick a minute keeps a year of days fast; bars, the chain's window and ATM work as with 1 s ticks.
-    patch = {"market_data": {"sim": {"tick_interval_s": 60}}, "engines": {"options": {"strikes_each_side": 6}}}
+    patch = {
+        "market_data": {"sim": {"tick_interval_s": 60}},
+        "engines": {"options": {"strikes_each_side": 6}},
+    }
     config_path = write_config(tmp_path / "cfg", patch)
     entries = recentred = 0
     for day in days:
         artifacts = tmp_path / day.isoformat()
-        config = load_config(config_path, {"market_data.sim.date": day.isoformat(), "artifacts_dir": str(artifacts)})
+        config = load_config(
+            config_path, {"market_data.sim.date": day.isoformat(), "artifacts_dir": str(artifacts)}
+        )
         market = SimMarket(config, ArtifactPaths(artifacts))
         engine = assemble(EngineName.OPTIONS, config, market, logging.getLogger("atm"))
         assert engine is not None
@@ -49,7 +54,7 @@ def test_every_options_entry_of_2026_is_within_one_strike_step_of_atm(tmp_path: 
             spot = rupees_to_paise(Decimal(signal["price"]))
             assert abs(option.strike - spot) <= step, (day, signal["symbol"], signal["price"])
             entries += (signal["ts_ist"], signal["symbol"]) in filled
-        recentred += sum(1 for line in (artifacts / "journal").rglob("*.jsonl") for _ in [0]
-                         if '"event":"universe"' in line.read_text())
+        journal = (artifacts / "journal" / day.isoformat() / "options.jsonl").read_text()
+        recentred += '"event":"universe"' in journal
     assert entries > 1000  # a year of entries, not a handful
     assert recentred == len(days)  # the chain was placed around spot every day

@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 
 from engines.charges import Side
+from engines.margins import Holding, MarginModel
 from engines.market.instruments import Kind
-from engines.portfolio import Book, Position, margin_required
+from engines.portfolio import Book, Position
+from engines.vocabulary import Product
 from tests.factories import DAY, FUT, STOCK, option
 
 
@@ -58,18 +60,39 @@ def test_random_fills_always_match_kites_formula() -> None:
         assert p.pnl == kite_pnl(p)
 
 
-def test_book_totals_and_available_margin() -> None:
+def test_book_totals() -> None:
     book = Book(capital=100_000_000)
     book.position(FUT).apply(Side.BUY, 65, 2_750_000, 95_806)
-    ce = option(27500, Kind.CE)
-    book.position(ce).apply(Side.BUY, 65, 12_440, 2_724)
-    # rules/margin_rates.csv: futures SPAN 10% + exposure 2% of notional; long options the premium.
-    fut_margin = 65 * 2_750_000 * 12 // 100
-    assert book.margin_used(DAY) == fut_margin + 65 * 12_440
+    book.position(option(27500, Kind.CE)).apply(Side.BUY, 65, 12_440, 2_724)
     assert book.charges == 95_806 + 2_724
     assert book.net_pnl == -(95_806 + 2_724)
-    assert book.available(DAY) == 100_000_000 - (95_806 + 2_724) - fut_margin - 65 * 12_440
-    assert margin_required(STOCK, 100, 150_000, DAY) == 100 * 150_000 // 5  # MIS: 20%, 5x leverage
+    assert [p.instrument.symbol for p in book.open_positions()] == ["NIFTY26DECFUT", "NIFTY26D0127500CE"]
+
+
+def test_margins_follow_the_dated_rates() -> None:
+    model = MarginModel(DAY)
+    # rules/margin_rates.csv: futures SPAN 10% + exposure 2% of notional; MIS stocks 20%; CNC 100%;
+    # long options the premium.
+    assert model.required([Holding(FUT, 65, 2_750_000, Product.MIS)]) == 65 * 2_750_000 * 12 // 100
+    assert model.required([Holding(FUT, -65, 2_750_000, Product.NRML)]) == 65 * 2_750_000 * 12 // 100
+    assert model.required([Holding(STOCK, 100, 150_000, Product.MIS)]) == 100 * 150_000 // 5
+    assert model.required([Holding(STOCK, 100, 150_000, Product.CNC)]) == 100 * 150_000
+    assert model.required([Holding(option(27500, Kind.CE), 65, 12_440, Product.MIS)]) == 65 * 12_440
+
+
+def test_a_short_straddle_blocks_the_worse_sides_span_and_both_legs_exposure() -> None:
+    spot = 2_750_000  # NIFTY at 27,500
+    model = MarginModel(DAY, spot=lambda underlying: spot if underlying == "NIFTY" else None)
+    call = Holding(option(27500, Kind.CE), -65, 12_000, Product.MIS)
+    put = Holding(option(27500, Kind.PE), -65, 11_000, Product.MIS)
+    leg_span = 65 * spot * 10 // 100  # at the money: nothing out of the money to take off
+    exposure = 65 * spot * 2 // 100
+    assert model.required([call]) == leg_span + exposure
+    assert model.required([call, put]) == leg_span + 2 * exposure  # the two sides never lose together
+    far_call = Holding(option(29000, Kind.CE), -65, 500, Product.MIS)  # 1,500 points out of the money
+    assert model.required([far_call]) == 65 * (spot * 10 // 100 - 150_000) + exposure
+    very_far = Holding(option(30500, Kind.CE), -65, 5, Product.MIS)  # 2,750 - 3,000 < 3% of 27,500: minimum
+    assert model.required([very_far]) == 65 * spot * 3 // 100 + exposure
 
 
 def test_realised_by_previews_a_fill_without_booking_it() -> None:

@@ -8,7 +8,7 @@ from datetime import date
 from engines.broker import PaperBroker
 from engines.charges import Side
 from engines.market.instruments import Instrument
-from engines.orders import Order, OrderTag
+from engines.orders import Order, OrderState, OrderTag
 from engines.portfolio import Book
 from engines.quotes import Quotes
 from engines.risk import RiskLimits, RiskManager
@@ -35,15 +35,19 @@ def test_broker_buys_at_the_offer_and_sells_at_the_bid_of_the_current_quote() ->
     batch = ticks([(T0, FUT, 27500.0, 27499.9, 27500.3), (T0, INDEX, 27400.0, None, None)])
     quotes.apply(batch, quotes.slots_of(batch.token))
     broker = PaperBroker(quotes, book, DAY)
-    assert broker.price(order()) == 2_750_030
-    assert broker.price(order(side=Side.SELL)) == 2_749_990
+    assert broker.touch(order()) == 2_750_030
+    assert broker.touch(order(side=Side.SELL)) == 2_749_990
     assert broker.mark(order()) == 2_750_000
+    assert broker.protection(order()) == 2_805_000  # 2% above the last price, on the 0.10 tick
     book.position(FUT).apply(Side.BUY, 65, 2_750_030, 0)
-    sold = broker.fill(order(side=Side.SELL), 2_749_990)
+    selling = OrderState(order(side=Side.SELL), 2_749_990, T0, limit=broker.protection(order(side=Side.SELL)))
+    levels = broker.executable(selling)
+    assert levels == ((65, 2_749_990),)  # the best bid holds 1,000 lots
+    sold = broker.fill(selling, levels)
     assert sold.realised == 65 * (2_749_990 - 2_750_030)
     assert book.quantity(FUT.symbol) == 65  # a fill is a preview until the engine books it
-    assert broker.price(order(INDEX)) is None  # an index has no depth
-    assert broker.price(order(BANK_FUT)) is None  # not subscribed
+    assert broker.touch(order(INDEX)) is None  # an index has no depth
+    assert broker.touch(order(BANK_FUT)) is None  # not subscribed
 
 
 def test_reducing_orders_pass_every_limit() -> None:

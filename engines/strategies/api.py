@@ -2,10 +2,10 @@
 
 A strategy is a class with a parameter model and lifecycle hooks:
 
-    from engines.strategies.api import Bar, Params, Strategy
+    from engines.strategies.api import Bar, Strategy, StrategyParams
 
     class Breakout(Strategy):
-        class Params(Params):          # validated from the config; a bad value is a config error naming its key
+        class Params(StrategyParams):  # validated from the config: a bad value is a config error
             lookback: int = 20
             lots: int = 1
 
@@ -30,7 +30,6 @@ Select a strategy per engine in the config (`engines.<name>.strategy` and `.para
 
 from __future__ import annotations
 
-from abc import ABC
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -56,17 +55,17 @@ __all__ = [
     "OrderStatus",
     "OrderType",
     "OrderUpdate",
-    "Params",
     "Position",
     "Product",
     "Quote",
     "Side",
     "Strategy",
+    "StrategyParams",
     "Validity",
 ]
 
 
-class Params(BaseModel):
+class StrategyParams(BaseModel):
     """Base of every strategy's parameter model: frozen, and unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -85,13 +84,13 @@ class Quote:
     oi: int
 
 
-class Strategy(ABC):  # noqa: B024 - every hook is optional: a strategy overrides the ones it needs
+class Strategy:
     """Subclass, declare a nested `Params` model, override the hooks you need."""
 
-    Params: ClassVar[type[Params]] = Params
+    Params: ClassVar[type[StrategyParams]] = StrategyParams
     wants_ticks: ClassVar[bool] = False  # on_tick costs a call per tick: ask for it only when needed
 
-    def __init__(self, params: Params, ctx: Context) -> None:
+    def __init__(self, params: StrategyParams, ctx: Context) -> None:
         self.params = params
         self.ctx = ctx
         self.state: dict[str, Any] = {}  # JSON values, saved in checkpoints and restored on resume

@@ -12,12 +12,12 @@ from pydantic import Field, model_validator
 
 from engines.market.instruments import Kind
 from engines.money import rupees_to_paise
-from engines.strategies.api import Bar, Params, Strategy
+from engines.strategies.api import Bar, Strategy, StrategyParams
 from engines.strategies.indicators import describe_ema, ema_cross
 
 
 class AtmOptionBuyer(Strategy):
-    class Params(Params):
+    class Params(StrategyParams):
         fast_ema: Annotated[int, Field(ge=2)] = 9
         slow_ema: Annotated[int, Field(ge=3)] = 21
         lots: Annotated[int, Field(gt=0)] = 1

@@ -8,13 +8,13 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from engines.strategies.api import Bar, Params, Strategy
+from engines.strategies.api import Bar, Strategy, StrategyParams
 from engines.strategies.indicators import describe_ema, ema_cross
 from engines.strategies.sizing import entry_size
 
 
 class EmaCross(Strategy):
-    class Params(Params):
+    class Params(StrategyParams):
         fast_ema: Annotated[int, Field(ge=2)] = 9  # periods of 1-minute bars
         slow_ema: Annotated[int, Field(ge=3)] = 21
         lots: Annotated[int, Field(gt=0)] = 1  # per entry, for futures and options
@@ -40,5 +40,6 @@ class EmaCross(Strategy):
         if not crossed or size <= 0:
             return
         direction = "above" if crossed > 0 else "below"
-        reason = f"ema{p.fast_ema} crossed {direction} ema{p.slow_ema} ({describe_ema(emas, p.fast_ema, p.slow_ema)})"
+        emas_now = describe_ema(emas, p.fast_ema, p.slow_ema)
+        reason = f"ema{p.fast_ema} crossed {direction} ema{p.slow_ema} ({emas_now})"
         self.ctx.target(instrument, crossed * size, reason, at=bar.close)

@@ -46,6 +46,5 @@ def rsi(state: State, close: float, period: int) -> float | None:
     else:
         state["gain"] = (state["gain"] * (period - 1) + gain) / period
         state["loss"] = (state["loss"] * (period - 1) + loss) / period
-    if state["loss"] == 0:
-        return 100.0
-    return 100.0 - 100.0 / (1.0 + state["gain"] / state["loss"])
+    average_gain, average_loss = float(state["gain"]), float(state["loss"])
+    return 100.0 if average_loss == 0 else 100.0 - 100.0 / (1.0 + average_gain / average_loss)

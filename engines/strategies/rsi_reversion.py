@@ -9,13 +9,13 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from engines.strategies.api import Bar, Params, Strategy
+from engines.strategies.api import Bar, Strategy, StrategyParams
 from engines.strategies.indicators import rsi
 from engines.strategies.sizing import entry_size
 
 
 class RsiReversion(Strategy):
-    class Params(Params):
+    class Params(StrategyParams):
         period: Annotated[int, Field(ge=2, le=100)] = 14
         oversold: Annotated[float, Field(gt=0, lt=50)] = 25.0
         overbought: Annotated[float, Field(gt=50, lt=100)] = 75.0

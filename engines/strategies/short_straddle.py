@@ -14,11 +14,11 @@ from pydantic import Field, model_validator
 from engines.fields import ClockTime
 from engines.market.instruments import Kind
 from engines.money import rupees_to_paise
-from engines.strategies.api import Bar, OrderStatus, OrderType, OrderUpdate, Params, Side, Strategy
+from engines.strategies.api import Bar, OrderStatus, OrderType, OrderUpdate, Side, Strategy, StrategyParams
 
 
 class ShortStraddle(Strategy):
-    class Params(Params):
+    class Params(StrategyParams):
         entry_time: ClockTime = time(9, 30)
         exit_time: ClockTime = time(15, 10)
         lots: Annotated[int, Field(gt=0)] = 1
@@ -53,7 +53,8 @@ class ShortStraddle(Strategy):
         for kind in (Kind.CE, Kind.PE):
             leg = chain.option(strike, kind)
             if leg is not None:
-                reason = f"short straddle at {self.params.entry_time:%H:%M}: sell ATM {kind} (strike {strike // 100})"
+                when = f"{self.params.entry_time:%H:%M}"
+                reason = f"short straddle at {when}: sell ATM {kind} (strike {strike // 100})"
                 self.ctx.sell(leg, self.params.lots * leg.lot_size, reason)
 
     def _exit(self, underlying: str, stops: dict[str, str]) -> None:

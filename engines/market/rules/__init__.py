@@ -15,7 +15,7 @@ Files (each documents its source in its header comments):
     freeze_quantities.csv  underlying, from_date, freeze_quantity
     strike_steps.csv       underlying, from_date, strike_step
     tick_sizes.csv         instrument_type, from_date, max_price, tick_size
-    margin_rates.csv       instrument_type, product, from_date, span_pct, exposure_pct
+    margin_rates.csv       instrument_type, product, from_date, span_pct, exposure_pct, min_pct
     charge_rates.csv       segment, from_date, brokerage_pct, brokerage_max, stt_buy_pct, stt_sell_pct,
                            exchange_pct, sebi_per_crore, stamp_buy_pct, gst_pct, dp_per_scrip
 """
@@ -66,6 +66,7 @@ class ChargeRates:
 class MarginRate:
     span_pct: Decimal
     exposure_pct: Decimal
+    min_pct: Decimal  # short options' minimum SPAN, % of the index level
 
     @property
     def total_pct(self) -> Decimal:
@@ -146,7 +147,9 @@ class MarketRules:
             "margin_rates.csv",
             ("instrument_type", "product"),
             "from_date",
-            lambda r: MarginRate(Decimal(r["span_pct"]), Decimal(r["exposure_pct"])),
+            lambda r: MarginRate(
+                Decimal(r["span_pct"]), Decimal(r["exposure_pct"]), Decimal(r["min_pct"] or 0)
+            ),
         )
         self._charges = _by_key(directory, "charge_rates.csv", "segment", "from_date", _charge_rates)
 
