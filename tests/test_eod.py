@@ -91,7 +91,7 @@ def todays_fills(root: Path) -> Any:
 
 
 def run_cli(root: Path, *extra: str) -> int:
-    return main(["--date", DAY.isoformat(), "--artifacts", str(root), *extra])
+    return main(["--date", DAY.isoformat(), "--artifacts", str(root), "--no-backtest", *extra])
 
 
 # --- the figures -------------------------------------------------------------------------------------
@@ -358,8 +358,8 @@ def test_notable_events_include_unknown_kinds_and_stop_reasons(tmp_path: Path) -
     assert "resumed from its checkpoint at 11:00:00, re-running 3" in details["resume"]
     notes = report["outcome"]["notes"]
     assert (
-        "fno: did not finish the day (status failed at 12:00:00); its figures cover the day up to then."
-        in notes
+        "fno: did not finish the day (its last checkpoint, of 12:00:00, says failed); the report covers "
+        "what it did up to its last journal event, at 12:00:00." in notes
     )
     assert "fno: restarted 1 time(s) during the day, resuming from its journal." in notes
     assert report["outcome"]["complete"] is False
@@ -517,7 +517,10 @@ def test_date_is_required(
 def test_environment_gives_the_defaults(fno_day: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAPERFLEET_DATE", DAY.isoformat())
     monkeypatch.setenv("PAPERFLEET_ARTIFACTS", str(fno_day))
+    monkeypatch.setenv("PAPERFLEET_CONFIG", str(fno_day / "absent.yaml"))
     assert main([]) == 0
+    backtest = json.loads(ArtifactPaths(fno_day).daily_report(DAY, "json").read_text())["backtest"]
+    assert backtest["status"] == "skipped" and "absent.yaml" in backtest["detail"]
     assert ArtifactPaths(fno_day).daily_report(DAY, "md").exists()
 
 
@@ -593,3 +596,4 @@ def test_every_report_key_is_documented(fno_day: Path) -> None:
     assert set(report["events"]) == docs["`events`"]
     assert set(report["events"]["items"][0]) == docs["Items of `events.items`"]
     assert set(report["charts"]) == docs["`charts`"]
+    assert set(report["backtest"]) == docs["`backtest`"]

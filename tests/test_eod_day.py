@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import DAY, ROOT, write_config
+from tests.test_eod import documented_keys
 
 ENGINES = ("equity", "fno", "options")
 
@@ -80,13 +81,29 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-m", "engines", *command], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert engines.returncode == 0, engines.stderr[-3000:]
-    eod = subprocess.run(
-        [sys.executable, "-m", "session.eod", "--date", DAY, "--artifacts", str(artifacts)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert eod.returncode == 0, eod.stderr[-3000:]
+    before = fingerprint(artifacts)
+    eod = run_eod(artifacts, config)
     assert eod.stdout.splitlines()[-1] == str(artifacts / "reports" / "daily" / f"{DAY}.json")
+    assert fingerprint(artifacts) == before  # the backtest wrote none of the day's artifacts
     return artifacts
+
+
+def run_eod(artifacts: Path, config: Path) -> subprocess.CompletedProcess[str]:
+    command = ["--date", DAY, "--artifacts", str(artifacts), "--config", str(config)]
+    eod = subprocess.run(
+        [sys.executable, "-m", "session.eod", *command], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert eod.returncode == 0, eod.stderr[-3000:]
+    return eod
+
+
+def fingerprint(artifacts: Path) -> dict[str, bytes]:
+    """The day's own artifacts, byte for byte: orders.csv, signals.csv, checkpoints and journals."""
+    files = [artifacts / "orders.csv", artifacts / "signals.csv"]
+    files += sorted((artifacts / "checkpoints").glob("*.json")) + sorted(
+        (artifacts / "journal").rglob("*.jsonl")
+    )
+    return {str(path): path.read_bytes() for path in files}
 
 
 @pytest.mark.slow
@@ -128,3 +145,60 @@ def test_the_json_repeats_the_ledger_and_every_engine_is_consistent(day: Path) -
     assert report["outcome"]["complete"] is True
     for chart in [report["charts"]["pnl_by_symbol"], *report["charts"]["equity"].values()]:
         assert (day / "reports" / "daily" / chart).stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_with_identical_settings_the_daily_backtest_makes_the_same_orders(day: Path) -> None:
+    report = json.loads((day / "reports" / "daily" / f"{DAY}.json").read_text())
+    backtest = report["backtest"]
+    assert (backtest["status"], backtest["source"], backtest["directory"]) == (
+        "ok",
+        "simulator",
+        f"backtest/{DAY}",
+    )
+    assert backtest["divergent_orders"] == 0 and backtest["divergences"] == []
+    for name in ENGINES:
+        engine = backtest["engines"][name]
+        assert engine["first_divergence"] is None
+        assert engine["backtest_orders"] == engine["paper_orders"] == report["engines"][name]["orders_placed"]
+        assert engine["backtest_net_pnl_rupees"] == engine["paper_net_pnl_rupees"]
+    assert (day / "backtest" / DAY / "orders.csv").is_file()
+    markdown = (day / "reports" / "daily" / f"{DAY}.md").read_text()
+    assert "**No divergence**: the backtest made every order of the paper day, and nothing else." in markdown
+
+
+@pytest.mark.slow
+def test_a_failed_day_is_reported_and_the_backtest_names_where_it_stopped(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "cfg", {"faults": {"fail_engine": "fno", "at_ist": "12:30"}})
+    artifacts = tmp_path / "artifacts"
+    command = ["--config", str(config), "--artifacts", str(artifacts), "--date", DAY]
+    fno = subprocess.run(
+        [sys.executable, "-m", "engines.fno", *command], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert fno.returncode == 1, fno.stderr[-2000:]
+    run_eod(artifacts, config)
+    report = json.loads((artifacts / "reports" / "daily" / f"{DAY}.json").read_text())
+    assert list(report["engines"]) == ["fno"]
+    status = report["engines"]["fno"]["status"]
+    assert status in ("failed", "running")  # a fault stops it like a crash: its last checkpoint says running
+    assert report["outcome"]["complete"] is False
+    notes = report["outcome"]["notes"]
+    assert any(
+        note.startswith("fno: did not finish the day (its last checkpoint, of ")
+        and f"says {status}); the report covers what it did up to its last journal event, at 12:30:00."
+        in note
+        for note in notes
+    )
+    assert report["events"]["counts"].get("fault") == 1
+    backtest = report["backtest"]
+    first = backtest["engines"]["fno"]["first_divergence"]
+    assert backtest["status"] == "ok" and backtest["divergent_orders"] > 0
+    assert (first["kind"], first["cause_kind"]) == ("backtest_only", "paper_day_incomplete")
+    assert first["order_id"] == f"fno-20261127-{backtest['engines']['fno']['paper_orders'] + 1:06d}"
+    docs = documented_keys()
+    assert set(first) == docs["Items of `backtest.divergences` (and `first_divergence`)"]
+    assert set(backtest["divergences"][0]) == set(first) - {"cause_kind", "cause"}
+    assert set(backtest["engines"]["fno"]) == docs["`backtest.engines.<name>`"]
+    markdown = (artifacts / "reports" / "daily" / f"{DAY}.md").read_text()
+    line = f"- **fno** `{first['order_id']}` ({first['symbol']}): only the backtest has it. Cause (paper_day_"
+    assert line in markdown

@@ -16,13 +16,18 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from engines.artifacts.files import ArtifactWriteError, write_atomic, write_json_atomic
 from engines.artifacts.layout import ArtifactPaths
+from engines.config import Config, load_config
 from engines.errors import ConfigError, PaperfleetError
 from engines.logs import add_log_level, setup_logging
 from engines.market.calendar import now_ist
-from session.eod.inputs import ArtifactError, load_inputs
+from session.eod.analytics import todays_orders
+from session.eod.backtest import NO_BACKTEST, daily_backtest
+from session.eod.diff import PaperDay
+from session.eod.inputs import ArtifactError, DayInputs, load_inputs
 from session.eod.render import render_markdown
 from session.eod.report import analyse
 
@@ -47,6 +52,17 @@ def _parser() -> argparse.ArgumentParser:
         default=env("PAPERFLEET_ARTIFACTS") or "artifacts",
         help="artifacts directory (default: PAPERFLEET_ARTIFACTS, else %(default)s)",
     )
+    parser.add_argument(
+        "--config",
+        default=env("PAPERFLEET_CONFIG") or "configs/dev.yaml",
+        help="the config the day ran with, for the daily backtest (default: PAPERFLEET_CONFIG, else "
+        "%(default)s)",
+    )
+    parser.add_argument(
+        "--no-backtest",
+        action="store_true",
+        help="skip the daily backtest (the config's eod.backtest: false does the same)",
+    )
     add_log_level(parser)
     return parser
 
@@ -61,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ConfigError(
                 f"--artifacts: {str(root)!r} is not a directory; pass the day's artifacts directory"
             )
-        json_path = write_report(ArtifactPaths(root), day)
+        json_path = write_report(ArtifactPaths(root), day, None if args.no_backtest else Path(args.config))
     except PaperfleetError as exc:
         log.error("%s: %s", "usage error" if isinstance(exc, ConfigError) else "failed", exc)
         return int(exc.exit_code)
@@ -69,12 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def write_report(paths: ArtifactPaths, day: date) -> Path:
-    """Compute the day's report and write its JSON, Markdown and charts; returns the JSON's path."""
+def write_report(paths: ArtifactPaths, day: date, config_path: Path | None = None) -> Path:
+    """Compute the day's report, run the daily backtest with the config at `config_path` (None: no
+    backtest) and write the JSON, Markdown and charts; returns the JSON's path."""
     from session.eod.charts import write_charts
 
-    analysis = analyse(day, load_inputs(paths, day))
+    inputs = load_inputs(paths, day)
+    analysis = analyse(day, inputs)
     report = analysis.report
+    report["backtest"] = _backtest(paths, day, config_path, inputs, report)
     json_path, md_path = paths.daily_report(day, "json"), paths.daily_report(day, "md")
     try:
         report["charts"] = write_charts(
@@ -96,6 +115,33 @@ def write_report(paths: ArtifactPaths, day: date) -> Path:
     log.info("wrote %s", json_path)
     log.info("wrote %s", md_path)
     return json_path
+
+
+def _backtest(
+    paths: ArtifactPaths, day: date, config_path: Path | None, inputs: DayInputs, report: dict[str, Any]
+) -> dict[str, Any]:
+    if config_path is None:
+        return {**NO_BACKTEST, "status": "off", "detail": "turned off (--no-backtest)"}
+    try:
+        config: Config | None = load_config(config_path, {"market_data.sim.date": day.isoformat()})
+        why = ""
+    except ConfigError as exc:
+        config, why = None, str(exc)
+        log.warning("daily backtest skipped: %s", exc)
+    paper_days = {
+        name: PaperDay(
+            engine["status"],
+            engine["as_of_ist"],
+            engine["net_pnl_rupees"],
+            tuple(e["ts_ist"] for e in inputs.journals.get(name, ()) if e["event"] == "fault"),
+            tuple(e["ts_ist"] for e in inputs.journals.get(name, ()) if e["event"] == "resume"),
+        )
+        for name, engine in report["engines"].items()
+    }
+    orders = todays_orders(inputs.orders, day.isoformat())
+    result = daily_backtest(paths, day, config, why, report, orders, paper_days)
+    log.info("daily backtest: %s (%s)", result["status"], result["detail"])
+    return result
 
 
 def parse_day(value: str | None) -> date:

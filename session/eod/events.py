@@ -141,9 +141,12 @@ def outcome(
             )
             complete = False
         elif checkpoint is not None and status != "finished":
+            events = journals.get(name)
+            last = f"its last journal event, at {str(events[-1]['ts_ist'])[11:19]}" if events else "then"
+            as_of = str(checkpoint["as_of_ist"])[11:19]
             notes.append(
-                f"{name}: did not finish the day (status {status} at {str(checkpoint['as_of_ist'])[11:19]}); "
-                "its figures cover the day up to then."
+                f"{name}: did not finish the day (its last checkpoint, of {as_of}, says {status}); "
+                f"the report covers what it did up to {last}."
             )
             complete = False
         resumes = [e for e in journals.get(name, ()) if e["event"] == EventKind.RESUME]
