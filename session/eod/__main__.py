@@ -85,15 +85,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def write_report(paths: ArtifactPaths, day: date, config_path: Path | None = None) -> Path:
+def write_report(
+    paths: ArtifactPaths, day: date, config_path: Path | None = None, backtest: dict[str, Any] | None = None
+) -> Path:
     """Compute the day's report, run the daily backtest with the config at `config_path` (None: no
-    backtest) and write the JSON, Markdown and charts; returns the JSON's path."""
+    backtest; or `backtest`, the key made by the caller) and write the JSON, Markdown and charts;
+    returns the JSON's path."""
     from session.eod.charts import write_charts
 
     inputs = load_inputs(paths, day)
     analysis = analyse(day, inputs)
     report = analysis.report
-    report["backtest"] = _backtest(paths, day, config_path, inputs, report)
+    report["backtest"] = backtest or _backtest(paths, day, config_path, inputs, report)
     json_path, md_path = paths.daily_report(day, "json"), paths.daily_report(day, "md")
     try:
         report["charts"] = write_charts(

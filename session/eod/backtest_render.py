@@ -12,10 +12,14 @@ def backtest_lines(backtest: Mapping[str, Any] | None) -> list[str]:
         return ["Not run."]
     if backtest["status"] != "ok":
         return [f"**{backtest['status']}**: {backtest['detail']}."]
+    took = f" in {backtest['wall_s']} s" if backtest["wall_s"] is not None else ""
+    where = (
+        f" (its artifacts: `{backtest['directory']}/`)" if backtest["directory"] not in (None, ".") else ""
+    )
+    detail = backtest["detail"][:1].upper() + backtest["detail"][1:]
     lines = [
-        f"{backtest['detail'].capitalize()} in {backtest['wall_s']} s (its artifacts: "
-        f"`{backtest['directory']}/`), then compared with the paper day order by order (status, side, "
-        "quantity, filled quantity, average price, charges, realised P&L).",
+        f"{detail}{took}{where}. Orders compared with the paper day's one by one: status, side, quantity, "
+        "filled quantity, average price, charges, realised P&L.",
         "",
     ]
     if backtest["settings_differences"]:
