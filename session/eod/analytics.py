@@ -14,9 +14,10 @@ add up to the engine and the engines to the account exactly. An order placed by 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 import pandas as pd
 
@@ -24,6 +25,7 @@ from engines.money import Paise
 from engines.orders import OrderStatus
 from session.eod.inputs import CHARGE_ITEMS
 
+Key = tuple[str, str]  # (engine, strategy or symbol)
 TRADE_COLUMNS = (
     "engine",
     "symbol",
@@ -205,6 +207,85 @@ def figures(orders: pd.DataFrame, trades: pd.DataFrame, unrealised: Paise) -> Fi
         slippage_base=int(base.sum()),
         slippage_orders=len(slip),
     )
+
+
+def group_figures(
+    orders: pd.DataFrame,
+    trades: pd.DataFrame,
+    order_key: str,
+    trade_key: str,
+    unrealised: Mapping[Key, Paise],
+) -> dict[Key, Figures]:
+    """`figures` of every (engine, value) group at once: orders grouped by (engine, `order_key`),
+    trades by (engine, `trade_key`), each group's unrealised P&L from `unrealised`. Two groupbys, however
+    many groups (a day can hold hundreds of symbols)."""
+    slip, base = slippage(orders)
+    status = orders["status"]
+    per_order = pd.DataFrame(
+        {
+            "engine": orders["engine"],
+            "key": orders[order_key],
+            "placed": 1,
+            "realised": orders["realised_paise"],
+            "charges": orders["charges_paise"],
+            "turnover": orders["value_paise"],
+            **{item: orders[f"{item}_paise"] for item in CHARGE_ITEMS},
+            "filled": (status == OrderStatus.COMPLETE.value).astype("int64"),
+            "partly_filled": (
+                (status == OrderStatus.CANCELLED.value) & (orders["filled_quantity"] > 0)
+            ).astype("int64"),
+            "cancelled": (status == OrderStatus.CANCELLED.value).astype("int64"),
+            "rejected": (status == OrderStatus.REJECTED.value).astype("int64"),
+            "slippage": slip.reindex(orders.index, fill_value=0),
+            "slippage_base": base.reindex(orders.index, fill_value=0),
+            "slippage_orders": orders.index.isin(slip.index).astype("int64"),
+        }
+    )
+    closed, pnl = trades["closed"], trades["pnl_paise"]
+    win, loss = closed & (pnl > 0), closed & (pnl <= 0)
+    per_trade = pd.DataFrame(
+        {
+            "engine": trades["engine"],
+            "key": trades[trade_key],
+            "closed": closed.astype("int64"),
+            "open": (~closed).astype("int64"),
+            "wins": win.astype("int64"),
+            "losses": loss.astype("int64"),
+            "gross_wins": pnl.where(win, 0),
+            "gross_losses": pnl.where(loss, 0),
+        }
+    )
+    o = {k: dict(v) for k, v in per_order.groupby(["engine", "key"], sort=False).sum().iterrows()}
+    t = {k: dict(v) for k, v in per_trade.groupby(["engine", "key"], sort=False).sum().iterrows()}
+    out: dict[Key, Figures] = {}
+    for raw_key in set(o) | set(t) | set(unrealised):
+        engine, value = cast(tuple[object, object], raw_key)
+        key = (str(engine), str(value))
+        a, b = o.get(raw_key, {}), t.get(raw_key, {})
+        out[key] = Figures(
+            realised=int(a.get("realised", 0)),
+            charges=int(a.get("charges", 0)),
+            charge_items={item: int(a.get(item, 0)) for item in CHARGE_ITEMS},
+            unrealised=unrealised.get(key, 0),
+            turnover=int(a.get("turnover", 0)),
+            placed=int(a.get("placed", 0)),
+            filled=int(a.get("filled", 0)),
+            partly_filled=int(a.get("partly_filled", 0)),
+            cancelled=int(a.get("cancelled", 0)),
+            rejected=int(a.get("rejected", 0)),
+            stats=TradeStats(
+                int(b.get("closed", 0)),
+                int(b.get("wins", 0)),
+                int(b.get("losses", 0)),
+                int(b.get("gross_wins", 0)),
+                int(b.get("gross_losses", 0)),
+            ),
+            trades_open=int(b.get("open", 0)),
+            slippage=int(a.get("slippage", 0)),
+            slippage_base=int(a.get("slippage_base", 0)),
+            slippage_orders=int(a.get("slippage_orders", 0)),
+        )
+    return out
 
 
 def slippage(orders: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

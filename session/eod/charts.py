@@ -11,15 +11,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
 
 from engines.artifacts.files import write_atomic
-from engines.market.calendar import IST
 from session.eod.analytics import drawdown_series
 
 TOP_SYMBOLS = 25
+MAX_POINTS = 2000  # above this, an equity chart draws one point per minute
 _GREEN, _RED, _BLUE = "#2e7d32", "#c62828", "#1f4e9a"
 
 
@@ -42,19 +43,33 @@ def write_charts(
     return paths
 
 
+def per_minute(curve: pd.DataFrame) -> tuple[np.ndarray[Any, Any], pd.Series, pd.Series]:
+    """Market times (datetime64, IST wall time), net P&L and drawdown in rupees; a curve of more points
+    than a chart can show is cut to each minute's last net P&L and deepest drawdown, so the picture keeps
+    every low while drawing a few hundred points instead of tens of thousands."""
+    fall = drawdown_series(curve)
+    frame = pd.DataFrame(
+        {"ts": curve["ts_ist"].str.slice(0, 23), "equity": curve["equity_paise"], "fall": fall}
+    )
+    if len(frame) > MAX_POINTS:
+        frame = frame.groupby(frame["ts"].str.slice(0, 16), sort=False).agg(
+            ts=("ts", "last"), equity=("equity", "last"), fall=("fall", "min")
+        )
+    times = np.array(frame["ts"].tolist(), dtype="datetime64[ms]")
+    return times, frame["equity"] / 100, frame["fall"] / 100
+
+
 def _equity(name: str, day: str, curve: pd.DataFrame) -> Figure:
     figure = Figure(figsize=(10, 5.5), dpi=100, layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
-    times = pd.to_datetime(curve["ts_ist"], format="ISO8601")
-    equity = curve["equity_paise"] / 100
-    fall = drawdown_series(curve) / 100
+    times, equity, fall = per_minute(curve)
     top.step(times, equity, where="post", color=_BLUE, linewidth=1.2)
     top.axhline(0, color="grey", linewidth=0.6)
     top.set_title(f"{name}: net P&L through {day} (₹, marked at each fill; last point from the checkpoint)")
     top.set_ylabel("net P&L (₹)")
     bottom.fill_between(times, fall, 0, step="post", color=_RED, alpha=0.35, linewidth=0)
     bottom.set_ylabel("drawdown (₹)")
-    bottom.xaxis.set_major_formatter(DateFormatter("%H:%M", tz=IST))  # type: ignore[no-untyped-call]
+    bottom.xaxis.set_major_formatter(DateFormatter("%H:%M"))  # type: ignore[no-untyped-call]
     for axes in (top, bottom):
         axes.grid(True, alpha=0.3)
     if curve.empty:

@@ -42,7 +42,7 @@ def analyse(day: date, inputs: DayInputs) -> Analysis:
     names = sorted(
         set(orders["engine"]) | set(checkpoints) | set(session["engines"] if session else ()) | set(journals)
     )
-    fills = _fills(names, orders, journals)
+    fills = _fills(names, orders, journals, inputs.single_fills)
     trades, attributed = an.trades(fills)
     orders = orders.assign(group_strategy=an.strategy_of_orders(orders, attributed))
     open_positions = {
@@ -101,20 +101,26 @@ def analyse(day: date, inputs: DayInputs) -> Analysis:
 
 
 def _fills(
-    names: list[str], orders: pd.DataFrame, journals: Mapping[str, list[dict[str, Any]]]
+    names: list[str],
+    orders: pd.DataFrame,
+    journals: Mapping[str, list[dict[str, Any]]],
+    single_fills: Mapping[str, frozenset[str]],
 ) -> pd.DataFrame:
-    """Every engine's executions: from its journal (each fill at its own time), else from orders.csv
-    (each order's fills as one, at the order's end)."""
-    parts = [
-        fills_from_journal(journals[name])
-        if name in journals
-        else fills_from_orders(orders[orders["engine"] == name])
-        for name in names
-    ]
+    """Every engine's executions: from its journal (each fill at its own time; an order of one fill from
+    its orders.csv row, which is that fill), else from orders.csv (each order's fills as one, at its end)."""
+    parts = []
+    for name in names:
+        mine = orders[orders["engine"] == name]
+        if name in journals:
+            parts.append(fills_from_journal(journals[name]))
+            mine = mine[mine["order_id"].isin(single_fills.get(name, frozenset()))]
+        parts.append(fills_from_orders(mine))
     parts = [p for p in parts if not p.empty]
     if not parts:
         return fills_from_journal([])
-    return pd.concat(parts, ignore_index=True)[list(FILL_COLUMNS)]
+    return pd.concat(parts, ignore_index=True)[list(FILL_COLUMNS)].sort_values(
+        ["engine", "seq"], kind="stable"
+    )
 
 
 def _start(events: list[dict[str, Any]] | None) -> str | None:
@@ -188,38 +194,19 @@ def _groups(
     orders: pd.DataFrame, trades: pd.DataFrame, unrealised: Mapping[tuple[str, str], Paise], by: str
 ) -> list[dict[str, Any]]:
     """A row of figures per (engine, strategy) or (engine, symbol), by engine then net P&L (worst first)."""
-    order_key = "group_strategy" if by == "strategy" else "symbol"
+    held: dict[tuple[str, str], Paise] = dict(unrealised)
     if by == "strategy":  # an open position's unrealised P&L belongs to the strategy of its open trade
         open_trades = trades[~trades["closed"]]
-        owner = dict(
-            zip(
-                zip(open_trades["engine"], open_trades["symbol"], strict=True),
-                open_trades["strategy"],
-                strict=True,
-            )
-        )
-        held: dict[tuple[str, str], Paise] = {}
+        owner = {(e, s): st for e, s, st in zip(open_trades["engine"], open_trades["symbol"],
+                                                 open_trades["strategy"], strict=True)}  # fmt: skip
+        held = {}
         for (engine, symbol), amount in unrealised.items():
             key = (engine, owner.get((engine, symbol), ""))
             held[key] = held.get(key, 0) + amount
-    else:
-        held = dict(unrealised)
-    keys = sorted(
-        set(zip(orders["engine"], orders[order_key], strict=True))
-        | set(zip(trades["engine"], trades[by], strict=True))
-        | set(held)
-    )
-    order_groups = dict(iter(orders.groupby(["engine", order_key], sort=False)))
-    trade_groups = dict(iter(trades.groupby(["engine", by], sort=False)))
-    rows = []
-    for engine, value in keys:
-        f = an.figures(
-            order_groups.get((engine, value), orders.iloc[0:0]),
-            trade_groups.get((engine, value), trades.iloc[0:0]),
-            held.get((engine, value), 0),
-        )
-        rows.append((engine, f.net, {"engine": engine, by: value, **figures_json(f)}))
-    return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
+    order_key = "group_strategy" if by == "strategy" else "symbol"
+    groups = an.group_figures(orders, trades, order_key, by, held)
+    ranked = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1].net, kv[0][1]))
+    return [{"engine": engine, by: value, **figures_json(f)} for (engine, value), f in ranked]
 
 
 def _rupees_or_none(paise: Paise | None) -> str | None:
