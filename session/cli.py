@@ -211,7 +211,13 @@ def backtest(args: argparse.Namespace) -> int:
     ]
     check(runs)
     log.info("%d run(s): %d parameter set(s) x %d day(s), into %s", len(runs), len(sets), len(days), out)
+    began = time.monotonic()
     outcomes = run_all(runs, args.jobs)
+    wall, cpu = time.monotonic() - began, sum(o.cpu_s for o in outcomes)
+    log.info(
+        "%d run(s) in %.1f s: %.1f s of CPU in %d worker process(es), %.1f cores busy on average",
+        len(outcomes), wall, cpu, len({o.pid for o in outcomes}), cpu / wall if wall else 0.0,
+    )  # fmt: skip
     data = {**comparison(outcomes, days), "out": str(out)}
     path = write_comparison(out, data)
     for failed in (o for o in outcomes if "error" in o.summary):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +40,7 @@ class Outcome:
     run: Run
     summary: dict[str, Any]  # the run's report figures the comparison needs, or {"error": ...}
     pid: int = 0  # the worker process that ran it
+    cpu_s: float = 0.0  # the CPU time it took in that process
 
 
 def run_all(runs: Sequence[Run], jobs: int) -> list[Outcome]:
@@ -59,6 +61,7 @@ def run_one(run: Run) -> Outcome:
 
     for name in ("", "backtest"):
         logging.getLogger(name).setLevel(logging.ERROR)  # the engines' warnings are in each run's report
+    began = time.process_time()
     try:
         config = run.config()
         source = run_backtest(
@@ -68,9 +71,11 @@ def run_one(run: Run) -> Outcome:
         report_path = write_report(paths, run.day, backtest=_against_paper(run, config_dict(config)))
         report = json.loads(report_path.read_text())
     except Exception as exc:  # one bad run must not sink the others: the comparison shows it
-        return Outcome(run, {"error": f"{type(exc).__name__}: {exc}"}, os.getpid())
+        return Outcome(
+            run, {"error": f"{type(exc).__name__}: {exc}"}, os.getpid(), time.process_time() - began
+        )
     summary = {"source": source, "report": str(report_path.with_suffix(".md")), **_summary(report)}
-    return Outcome(run, summary, os.getpid())
+    return Outcome(run, summary, os.getpid(), time.process_time() - began)
 
 
 def _against_paper(run: Run, settings: dict[str, Any]) -> dict[str, Any]:
