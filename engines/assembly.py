@@ -31,6 +31,7 @@ from engines.errors import ConfigError
 from engines.margins import MarginModel
 from engines.market.calendar import at_ist, ms
 from engines.market.instruments import InstrumentMaster
+from engines.market.recording import MarketRecorder
 from engines.market.source import MarketSource
 from engines.money import Paise, rupees_to_paise
 from engines.portfolio import Book
@@ -145,6 +146,7 @@ def assemble(name: EngineName, config: Config, market: MarketSource, log: loggin
         recorder,
         store,
         log,
+        MarketRecorder(paths.market(day) / "ticks" / name.value, log) if config.market_data.record else None,
     )
     if checkpoint is not None:
         engine.restore(checkpoint, master.get)

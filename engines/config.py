@@ -37,8 +37,9 @@ class EngineName(StrEnum):
 
 
 class FeedKind(StrEnum):
-    SIM = "sim"
-    KITE = "kite"
+    SIM = "sim"  # the built-in simulator
+    REPLAY = "replay"  # a recorded day (market_data.replay.recording)
+    KITE = "kite"  # Kite's live ticker
 
 
 # --- field types: the constraints live here, not in scattered ifs -------------------------------
@@ -206,9 +207,15 @@ class KiteConfig(Frozen):
     secrets_file: str = "kite.yaml"  # inside secrets_dir; see secrets/README.md
 
 
+class ReplayConfig(Frozen):
+    recording: Path | None = None  # the artifacts directory that holds market/<date>/ of the day to replay
+
+
 class MarketDataConfig(Frozen):
     feed: FeedKind = FeedKind.SIM
+    record: bool = True  # write the ticks each engine consumes to market/<date>/ (replays, backtests)
     sim: SimConfig = SimConfig()
+    replay: ReplayConfig = ReplayConfig()
     kite: KiteConfig = KiteConfig()
 
 
@@ -259,6 +266,19 @@ class Config(Frozen):
             for i, symbol in enumerate(self.trading.equity_universe):
                 if symbol not in STOCKS:
                     raise _rule_error(f"trading.equity_universe[{i}]", symbol, _unknown_stock_hint(symbol))
+        recording = self.market_data.replay.recording
+        if self.market_data.feed is FeedKind.REPLAY:
+            if recording is None:
+                raise _rule_error(
+                    "market_data.replay.recording", "null", "must name the artifacts of the day to replay"
+                )
+            if recording.resolve() == self.artifacts_dir.resolve():
+                raise _rule_error(
+                    "artifacts_dir",
+                    str(self.artifacts_dir),
+                    "is the recording being replayed: a replay must not write into the recorded day's "
+                    "artifacts; point artifacts_dir elsewhere",
+                )
         if (
             self.faults
             and not self.session.market_open_ist < self.faults.at_ist < self.session.market_close_ist

@@ -39,6 +39,7 @@ from engines.errors import EngineFailure
 from engines.market.calendar import MINUTE_MS, iso
 from engines.market.feed import Feed
 from engines.market.instruments import Instrument
+from engines.market.recording import MarketRecorder
 from engines.market.ticks import TickBatch
 from engines.money import fmt_rupees
 from engines.orders import OrderStatus, Product
@@ -95,6 +96,7 @@ class Engine:
         recorder: Recorder,
         store: StateStore,
         log: logging.Logger,
+        market_recorder: MarketRecorder | None = None,
     ) -> None:
         self.name = name
         self.hours = hours
@@ -110,6 +112,7 @@ class Engine:
         self.recorder = recorder
         self.store = store
         self.log = log
+        self.market_recorder = market_recorder
         self.status = Status.STARTING
         self.ticks = 0
         self._done = hours.open_ms  # every tick and moment up to here is processed
@@ -208,6 +211,13 @@ class Engine:
         )
         return reason
 
+    def close(self) -> None:
+        """Close the files: the journal and CSVs, and the market record (complete up to the last moment
+        processed; what a failed step had read is left for the restart to record again)."""
+        self.recorder.close()
+        if self.market_recorder is not None:
+            self.market_recorder.close(None if self.status is Status.FAILED else self._done)
+
     def _subscriptions(self) -> list[Instrument]:
         held = [p.instrument for p in self.book.open_positions()]
         working = [s.order.instrument for s in self.desk.working.values()]
@@ -227,6 +237,8 @@ class Engine:
             if stop.is_set():
                 return StopReason.SIGNAL
             ticks = self.feed.read(through, stop)
+            if self.market_recorder is not None:
+                self.market_recorder.add(ticks)
             if through == moment:
                 before, at, _ = ticks.split_at(moment)
                 self._ingest(before)
@@ -234,6 +246,8 @@ class Engine:
             else:
                 self._ingest(ticks)
             self._done = through
+            if self.market_recorder is not None:
+                self.market_recorder.flush(through)
             self._after_step(catching_up)
         if self.recorder.catching_up:
             raise JournalMismatch(

@@ -63,7 +63,7 @@ def _run_one(engine: Engine, stop: threading.Event, failures: dict[str, str]) ->
         engine.log.exception("failed unexpectedly")
         failures[engine.name] = f"{type(exc).__name__}: {exc}"
     finally:
-        engine.recorder.close()
+        engine.close()
         wall = time.perf_counter() - started
         summary = {
             "engine": engine.name,

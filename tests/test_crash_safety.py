@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 
 from engines.artifacts.recorder import ORDER_COLUMNS, SIGNAL_COLUMNS
+from engines.market.recording import read_part
+from engines.market.ticks import TickBatch
 from tests.helpers import DAY, ROOT, SMALL, merge, run_engine, start_engine, write_config
 
 pytestmark = pytest.mark.slow
@@ -38,9 +40,10 @@ def trades(artifacts: Path) -> list[tuple[str, ...]]:
         "symbol",
         "side",
         "quantity",
+        "filled_quantity",
         "tag",
         "status",
-        "price",
+        "average_price",
         "charges",
         "realised_pnl",
         "reason",
@@ -71,6 +74,24 @@ def assert_same_day(got: Path, reference: Path, engines: tuple[str, ...]) -> Non
     for engine in engines:
         assert book(got, engine) == book(reference, engine)
         assert book(got, engine)["status"] == "finished"
+
+
+def recorded(artifacts: Path) -> dict[str, tuple[int, int, int]]:
+    """Per engine: ticks recorded, and the sums of their times and prices (a tick twice or missing shows)."""
+    out = {}
+    for engine in ENGINES:
+        streams = read_recording_of(artifacts, engine)
+        out[engine] = (
+            sum(len(s) for s in streams),
+            sum(int(s.ts.sum()) for s in streams),
+            sum(int(s.last_price.sum()) for s in streams),
+        )
+    return out
+
+
+def read_recording_of(artifacts: Path, engine: str) -> list[TickBatch]:
+    parts = sorted((artifacts / "market" / DAY / "ticks" / engine).glob("*.parquet"))
+    return [read_part(p) for p in parts]
 
 
 def assert_report_consistent(artifacts: Path) -> None:
@@ -116,6 +137,7 @@ def test_sigkill_at_random_points_and_restarts_give_the_uninterrupted_day(tmp_pa
     assert_same_day(artifacts, reference, ENGINES)
     runs = [e["event"] for e in journal(artifacts, "equity") if e["event"] in ("start", "resume")]
     assert len(runs) == len(kills) + 1 and runs.count("resume") >= len(kills), (runs, kills)
+    assert recorded(artifacts) == recorded(reference)  # the market record has every tick once
     assert_report_consistent(artifacts)
 
 

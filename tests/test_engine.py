@@ -96,7 +96,7 @@ def build(
         "t",
         TradingHours(DAY, OPEN, SQUARE_OFF, CLOSE),
         SimClock(OPEN, float("inf")),
-        ReplayFeed(market),
+        ReplayFeed([market]),
         FixedUniverse(instruments),
         strategy,
         strategy.ctx,

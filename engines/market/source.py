@@ -6,6 +6,7 @@ One source serves every engine of a process (the single layout runs three), each
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from engines.artifacts.layout import ArtifactPaths
@@ -15,6 +16,7 @@ from engines.errors import ConfigError
 from engines.market.calendar import at_ist, ms
 from engines.market.feed import Feed
 from engines.market.instruments import InstrumentMaster
+from engines.market.recording import read_recording
 from engines.market.replay import ReplayFeed
 from engines.market.sim import MarketSimulator, SimFeed, SimSession
 from engines.market.ticks import TickBatch
@@ -55,11 +57,32 @@ class SimMarket:
 class RecordedMarket:
     """A recorded day: its master and its ticks, replayed at `speed` (inf: as fast as the engine goes)."""
 
-    def __init__(self, master: InstrumentMaster, recording: TickBatch, open_ms: int, speed: float) -> None:
+    def __init__(
+        self, master: InstrumentMaster, recording: list[TickBatch], open_ms: int, speed: float
+    ) -> None:
         self.master = master
-        self._recording = recording.sorted_by_time()
+        self._recording = recording
         self._open_ms = open_ms
         self._speed = speed
+
+    @classmethod
+    def from_artifacts(cls, artifacts: Path, config: Config) -> RecordedMarket:
+        """The day of `config` as recorded under `artifacts`/market/<date>/ (docs/artifacts.md)."""
+        day = config.trading_date()
+        directory = ArtifactPaths(artifacts).market(day)
+        master_path = directory / "instruments.csv"
+        if not master_path.exists():
+            raise ConfigError(
+                f"market_data.replay.recording: {artifacts} holds no recording of {day} ({master_path} is "
+                f"missing); run that day first, or pick a recorded date"
+            )
+        open_ms = ms(at_ist(day, config.session.market_open_ist))
+        return cls(
+            InstrumentMaster.read(master_path, day),
+            read_recording(directory),
+            open_ms,
+            config.market_data.sim.speed,
+        )
 
     def feed(self) -> Feed:
         return ReplayFeed(self._recording)
@@ -69,9 +92,14 @@ class RecordedMarket:
 
 
 def open_market(config: Config, paths: ArtifactPaths) -> MarketSource:
-    if config.market_data.feed is FeedKind.SIM:
+    feed = config.market_data.feed
+    if feed is FeedKind.SIM:
         return SimMarket(config, paths)
+    if feed is FeedKind.REPLAY and config.market_data.replay.recording is not None:
+        market = RecordedMarket.from_artifacts(config.market_data.replay.recording, config)
+        market.master.write(paths.instruments(config.trading_date()))
+        return market
     raise ConfigError(
         f"market_data.feed: {config.market_data.feed.value!r} is not available in the engines yet "
-        f"(only 'sim')"
+        f"(only 'sim' and 'replay')"
     )
