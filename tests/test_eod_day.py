@@ -153,7 +153,7 @@ def test_with_identical_settings_the_daily_backtest_makes_the_same_orders(day: P
     backtest = report["backtest"]
     assert (backtest["status"], backtest["source"], backtest["directory"]) == (
         "ok",
-        "simulator",
+        "recording",  # every feed records the ticks its engines consumed: the replay is of those
         f"backtest/{DAY}",
     )
     assert backtest["divergent_orders"] == 0 and backtest["divergences"] == []

@@ -12,18 +12,15 @@ report matters more.
 
 from __future__ import annotations
 
-import importlib
 import logging
-import math
-import shutil
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from engines.artifacts.layout import ArtifactPaths
+from engines.backtest import backtest_day
 from engines.config import Config, EngineName, FeedKind
 from engines.errors import PaperfleetError
 from engines.money import fmt_rupees
@@ -31,7 +28,6 @@ from session.eod.diff import MAX_LISTED, PaperDay, diff_orders, explain, relevan
 from session.eod.inputs import read_checkpoint, read_orders
 
 log = logging.getLogger("eod")
-BacktestDay = Callable[..., object]
 
 
 NO_BACKTEST: dict[str, Any] = {  # the `backtest` key of a report whose backtest did not run
@@ -56,20 +52,10 @@ def backtest_dir(paths: ArtifactPaths, day: date) -> Path:
 
 
 def recording_of(paths: ArtifactPaths, day: date) -> Path | None:
-    """The day's recording (artifacts/market/<date>/ holding ticks besides the instrument master), if any."""
-    market = paths.market(day)
-    if market.is_dir() and any(p.name != "instruments.csv" for p in market.iterdir()):
-        return market
-    return None
-
-
-def _engine_api() -> BacktestDay | None:
-    """engines.backtest.backtest_day (the engine side's API), when this build has it."""
-    try:
-        module = importlib.import_module("engines.backtest")
-    except ModuleNotFoundError:
-        return None
-    return cast(BacktestDay, module.backtest_day)
+    """The artifacts directory to replay `day` from (engines.backtest's `recording`): `paths.root` when
+    it holds the day's recorded ticks (market/<date>/ticks/), else None (the simulator)."""
+    ticks = paths.market(day) / "ticks"
+    return paths.root if ticks.is_dir() and any(ticks.rglob("*.parquet")) else None
 
 
 def run_backtest(
@@ -79,50 +65,14 @@ def run_backtest(
     engines: Sequence[EngineName] | None = None,
     recording: Path | None = None,
 ) -> str:
-    """Replay `day` into a fresh `out_dir` (what it held is the previous replay's, and is replaced);
-    returns the market it ran over: `recording` or `simulator`."""
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
-    api = _engine_api()
-    if api is not None:
-        api(config, day, out_dir, engines=engines, recording=recording)
-        return "recording" if recording is not None else "simulator"
-    if config.market_data.feed is not FeedKind.SIM:
+    """Replay `day` into `out_dir` with engines.backtest (which clears an earlier backtest there and refuses
+    any other non-empty directory); returns the market it ran over: `recording` or `simulator`."""
+    if recording is None and config.market_data.feed is not FeedKind.SIM:
         raise BacktestUnavailable(
-            "this build has no engines.backtest to replay a recorded day, and the day's feed is not the "
-            "simulator"
+            f"no recording of {day} to replay (market/{day}/ticks/), and the day's feed is not the simulator"
         )
-    _simulated_day(config, day, out_dir, engines)
-    return "simulator"
-
-
-def _simulated_day(config: Config, day: date, out_dir: Path, engines: Sequence[EngineName] | None) -> None:
-    """Stand-in for engines.backtest.backtest_day over the simulator, until the engine side has it: the
-    day's engines in this process, one after the other, at full speed, artifacts under `out_dir`. The
-    simulator is deterministic, so this is the market the paper day saw. Faults (a testing aid) are left
-    out: a backtest runs the whole day."""
-    from engines.assembly import assemble
-    from engines.market.source import open_market
-
-    sim = config.market_data.sim.model_copy(update={"date": day, "speed": math.inf})
-    replay = config.model_copy(
-        update={
-            "artifacts_dir": out_dir,
-            "faults": None,
-            "market_data": config.market_data.model_copy(update={"sim": sim}),
-        }
-    )
-    market = open_market(replay, ArtifactPaths(out_dir))
-    stop = threading.Event()
-    for name in engines or replay.engines.enabled():
-        engine = assemble(name, replay, market, logging.getLogger(f"backtest.{name.value}"))
-        if engine is None:
-            continue
-        try:
-            engine.run(stop)
-        finally:
-            engine.recorder.close()
+    backtest_day(config, day, out_dir, engines=engines, recording=recording)
+    return "recording" if recording is not None else "simulator"
 
 
 def compare(
