@@ -127,9 +127,10 @@ def load_inputs(paths: ArtifactPaths, day: date) -> DayInputs:
         | set(session["engines"] if session else ())
         | {name for name in journalled if re.fullmatch(ENGINE_NAME, name)}
     )
-    # An order filled in one fill has a row that says all the fill does (its ts_ist and seq are the
-    # fill's): its journal line need not be parsed. Only the day's rows, and only fills of 1.
-    todays = orders[orders["ts_ist"].str.startswith(day.isoformat()) & (orders["fills"] == 1)]
+    # A COMPLETE order of one fill has a row that says all the fill does (its ts_ist and seq are the
+    # fill's): its journal line need not be parsed. (A cancelled one's row is the cancellation's.)
+    complete = orders["status"] == OrderStatus.COMPLETE.value
+    todays = orders[orders["ts_ist"].str.startswith(day.isoformat()) & (orders["fills"] == 1) & complete]
     checkpoints, journals, single = {}, {}, {}
     for name in sorted(names):
         checkpoint = read_checkpoint(paths.checkpoint(name))
