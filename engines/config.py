@@ -228,6 +228,13 @@ class FaultsConfig(Frozen):
     action: Literal["fail", "sigterm"] = "fail"  # sigterm: the engine's process gets SIGTERM, as from outside
 
 
+class EodConfig(Frozen):
+    """The end-of-day job (session/eod): `backtest` replays the day through the same strategies, risk and
+    execution under artifacts/backtest/<date>/ and diffs its orders against the paper day's."""
+
+    backtest: bool = True
+
+
 class Config(Frozen):
     session: SessionConfig = SessionConfig()
     trading: TradingConfig
@@ -238,6 +245,7 @@ class Config(Frozen):
     secrets_dir: Path = Path("secrets")
     strategies_dir: Path | None = None  # the trader's own strategies; relative to the config file
     faults: FaultsConfig | None = None
+    eod: EodConfig = EodConfig()
 
     def trading_date(self) -> dt.date:
         return self.market_data.sim.trading_date()

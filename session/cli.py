@@ -1,7 +1,11 @@
-"""`session run`: pre-market checks, the engines in containers, watching, stopping, end of day.
+"""The `session` command:
 
-Exit codes: 0 the day ran (to the close, or stopped on SIGTERM/SIGINT) and the report was written;
-1 an engine or the end-of-day job failed; 2 usage error; 3 a pre-market check failed (nothing started).
+- `session run`: pre-market checks, the engines in containers, watching, stopping, end of day.
+  Exit codes: 0 the day ran (to the close, or stopped on SIGTERM/SIGINT) and the report was written;
+  1 an engine or the end-of-day job failed; 2 usage error; 3 a pre-market check failed (nothing started).
+- `session report`: the summary of a day's report in the terminal (0, or 2 when there is no report).
+- `session backtest`: days and parameter sets replayed in parallel, each reported, then compared
+  (0 every run reported, 1 a run failed, 2 usage error).
 """
 
 from __future__ import annotations
@@ -12,12 +16,12 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from engines.artifacts.layout import ArtifactPaths
-from engines.config import Config, FeedKind, load_config
+from engines.config import Config, EngineName, FeedKind, load_config
 from engines.errors import ConfigError
 from engines.logs import setup_logging
 from session.checks import CheckContext, Status, run_checks
@@ -67,14 +71,161 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("COMPOSE_PROJECT_NAME", "paperfleet"),
         help="Docker Compose project name (default: %(default)s)",
     )
+    _report_parser(commands)
+    _backtest_parser(commands)
     return parser
+
+
+def _report_parser(commands: Any) -> None:
+    report = commands.add_parser(
+        "report",
+        help="print a day's end-of-day report summary",
+        description="Print the summary of reports/daily/<date>.json (written by the end-of-day job).",
+        epilog="Exit codes: 0 printed, 2 no such report or usage error.",
+    )
+    report.add_argument("--date", help="trading date YYYY-MM-DD (default: the latest report)")
+    report.add_argument(
+        "--artifacts", type=Path, help="artifacts directory (default: the config's artifacts_dir)"
+    )
+    report.add_argument(
+        "--config", type=Path, default=Path("configs/dev.yaml"), help="(default: %(default)s)"
+    )
+
+
+def _backtest_parser(commands: Any) -> None:
+    backtest = commands.add_parser(
+        "backtest",
+        help="replay days with parameter sets in parallel and compare them",
+        description="Replay one or several days (recorded, else simulated) through the engines' strategies, "
+        "risk and execution, for one or several parameter sets, in parallel across the cores; write each "
+        "run's daily report and a comparison across the sets.",
+        epilog="Example: session backtest --from 2026-11-23 --to 2026-11-27 --engines fno "
+        "--grid engines.fno.params.fast_ema=5,9. Exit codes: 0 every run reported, 1 a run failed, "
+        "2 usage error.",
+    )
+    backtest.add_argument(
+        "--config", type=Path, default=Path("configs/dev.yaml"), help="(default: %(default)s)"
+    )
+    backtest.add_argument("--date", action="append", default=[], help="a day YYYY-MM-DD (repeatable)")
+    backtest.add_argument("--from", dest="first", help="every trading day from this one ...")
+    backtest.add_argument("--to", dest="last", help="... to this one (inclusive)")
+    backtest.add_argument(
+        "--engines", help="comma-separated engines, e.g. fno,options (default: the config's enabled ones)"
+    )
+    backtest.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="override a config key in every set, e.g. engines.fno.params.fast_ema=5 (repeatable)",
+    )  # fmt: skip
+    backtest.add_argument(
+        "--grid", action="append", default=[], metavar="KEY=V1,V2",
+        help="one parameter set per value; several grids multiply (repeatable)",
+    )  # fmt: skip
+    backtest.add_argument(
+        "--jobs", type=int, default=-1, help="parallel processes; -1 one per core (default: %(default)s)"
+    )
+    backtest.add_argument(
+        "--artifacts", type=Path,
+        help="the paper days' artifacts, for recordings and the diff (default: the config's artifacts_dir)",
+    )  # fmt: skip
+    backtest.add_argument(
+        "--out", type=Path, help="output directory (default: <artifacts>/backtest/runs/<UTC time>/)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     timings = Timings(time.monotonic())
     args = _parser().parse_args(argv)
     setup_logging(os.environ.get("PAPERFLEET_LOG_LEVEL", "INFO"))
+    try:
+        if args.command == "report":
+            return report(args)
+        if args.command == "backtest":
+            return backtest(args)
+    except ConfigError as exc:
+        log.error("usage error: %s", exc)
+        return 2
     return run(args, timings)
+
+
+def _artifacts(args: argparse.Namespace) -> Path:
+    if args.artifacts is not None:
+        return Path(args.artifacts)
+    return load_config(args.config).artifacts_dir
+
+
+def report(args: argparse.Namespace) -> int:
+    """Print the summary of a written report (the latest one without --date)."""
+    import json
+
+    from session.eod.summary import summary_text
+
+    directory = ArtifactPaths(_artifacts(args)).daily_report(date(2000, 1, 1), "json").parent
+    if args.date is None:
+        reports = sorted(directory.glob("????-??-??.json"))
+        if not reports:
+            raise ConfigError(
+                f"{directory}: no report yet; run the day (session run) or the end-of-day job "
+                "(python -m session.eod --date YYYY-MM-DD)"
+            )
+        path = reports[-1]
+    else:
+        path = directory / f"{args.date}.json"
+        if not path.exists():
+            raise ConfigError(
+                f"{path}: no report for {args.date}; write it with python -m session.eod --date {args.date}"
+            )
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"{path}: cannot read the report ({exc}); write it again with python -m session.eod"
+        ) from None
+    if data.get("schema") != 2:
+        raise ConfigError(
+            f"{path}: report schema {data.get('schema')!r}, this version reads 2; write it again"
+        )
+    sys.stdout.write(summary_text(data, str(path.with_suffix(".md"))))
+    return 0
+
+
+def backtest(args: argparse.Namespace) -> int:
+    """Plan every (parameter set, day), check each config, run them in parallel, report, compare."""
+    from session.backtest.plan import Run, check, param_sets, trading_days
+    from session.backtest.run import comparison, run_all, write_comparison
+
+    config = load_config(args.config)
+    root = Path(args.artifacts) if args.artifacts else config.artifacts_dir
+    names = None
+    if args.engines:
+        try:
+            names = tuple(EngineName(n.strip()) for n in args.engines.split(","))
+        except ValueError:
+            raise ConfigError(
+                f"--engines {args.engines!r}: known engines are {', '.join(e.value for e in EngineName)}"
+            ) from None
+    days = trading_days(args.date, args.first, args.last, config.trading_date())
+    sets = param_sets(args.set, args.grid)
+    out = args.out or root / "backtest" / "runs" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    runs = [
+        Run(s, day, out / s.name / day.isoformat(), args.config, names, root) for s in sets for day in days
+    ]
+    check(runs)
+    log.info("%d run(s): %d parameter set(s) x %d day(s), into %s", len(runs), len(sets), len(days), out)
+    began = time.monotonic()
+    outcomes = run_all(runs, args.jobs)
+    wall, cpu = time.monotonic() - began, sum(o.cpu_s for o in outcomes)
+    log.info(
+        "%d run(s) in %.1f s: %.1f s of CPU in %d worker process(es), %.1f cores busy on average",
+        len(outcomes), wall, cpu, len({o.pid for o in outcomes}), cpu / wall if wall else 0.0,
+    )  # fmt: skip
+    data = {**comparison(outcomes, days), "out": str(out)}
+    path = write_comparison(out, data)
+    for failed in (o for o in outcomes if "error" in o.summary):
+        log.error("%s on %s failed: %s", failed.run.param_set.name, failed.run.day, failed.summary["error"])
+    for s in data["sets"]:
+        log.info("%s (%s): net %s over %d day(s)", s["name"], s["overrides"], s["net_pnl_rupees"], s["days"])
+    print(path)
+    return 1 if any("error" in o.summary for o in outcomes) else 0
 
 
 def run(args: argparse.Namespace, timings: Timings) -> int:
