@@ -1,7 +1,9 @@
-"""`session run`: pre-market checks, the engines in containers, watching, stopping, end of day.
+"""The `session` command. `session run`: pre-market checks, the engines in containers, watching,
+stopping, end of day. `session login`: the day's Kite access token (session/login.py).
 
-Exit codes: 0 the day ran (to the close, or stopped on SIGTERM/SIGINT) and the report was written;
-1 an engine or the end-of-day job failed; 2 usage error; 3 a pre-market check failed (nothing started).
+Exit codes of `run`: 0 the day ran (to the close, or stopped on SIGTERM/SIGINT) and the report was
+written; 1 an engine or the end-of-day job failed; 2 usage error; 3 a pre-market check failed (nothing
+started). `login`'s are in session/login.py.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from engines.logs import setup_logging
 from session.checks import CheckContext, Status, run_checks
 from session.compose import Compose
 from session.controller import DayPlan, DayRun, Layout, Timings, services_for
+from session.login import login
 
 log = logging.getLogger("session")
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -67,6 +70,26 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("COMPOSE_PROJECT_NAME", "paperfleet"),
         help="Docker Compose project name (default: %(default)s)",
     )
+    login = commands.add_parser(
+        "login",
+        help="log in to Kite and write the day's access token into the secrets file",
+        description="Print Kite's login URL, take the request_token from the redirect that follows the "
+        "login, exchange it for an access token (signed with api_secret) and write the token atomically, "
+        "mode 0600, into the config's secrets file (market_data.kite.secrets_file in secrets_dir) with "
+        "when it was issued and for which api_key. The token expires at 06:00 IST the next morning: log "
+        "in once per trading day, after 06:00.",
+        epilog="Exit codes: 0 token written, 1 Kite refused the request token or could not be reached "
+        "(nothing written), 2 usage, config or secrets-file problem.",
+    )
+    login.add_argument("--config", type=Path, default=Path("configs/dev.yaml"), help="(default: %(default)s)")
+    login.add_argument(
+        "request_token",
+        nargs="?",
+        help="the request_token from the redirect URL (or the whole URL). Omitted: asked for without echo "
+        "on a terminal, else read as one line from standard input. Given here it shows in the process "
+        "list and the shell history; that is acceptable only because a request token works once, and "
+        "for a few minutes",
+    )
     return parser
 
 
@@ -74,7 +97,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     timings = Timings(time.monotonic())
     args = _parser().parse_args(argv)
     setup_logging(os.environ.get("PAPERFLEET_LOG_LEVEL", "INFO"))
+    if args.command == "login":
+        return login_command(args)
     return run(args, timings)
+
+
+def login_command(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return ConfigError.exit_code
+    return login(config, args.request_token)
 
 
 def run(args: argparse.Namespace, timings: Timings) -> int:
