@@ -12,13 +12,13 @@ import datetime as dt
 import difflib
 import math
 import os
+import re
 from collections.abc import Collection, Sequence
 from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -78,6 +78,13 @@ def _parse_speed(value: Any) -> float:
     )
 
 
+# scheme://host[:port][/path], no query or fragment (urllib would do, but the paper path imports no
+# network modules: tests/test_engine_runs.py)
+_URL = re.compile(
+    r"^(?P<scheme>[a-z]+)://(?P<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>\d{1,5}))?(?P<path>/[^?#\s]*)?$"
+)
+
+
 def _kite_root(schemes: tuple[str, ...], example: str, path_allowed: bool) -> BeforeValidator:
     """A Kite root URL: one of `schemes`, a host, no query or fragment; the REST root takes no path either,
     because the official client joins every route (all start with '/') onto the host and drops it."""
@@ -88,22 +95,14 @@ def _kite_root(schemes: tuple[str, ...], example: str, path_allowed: bool) -> Be
     )
 
     def parse(value: Any) -> str:
-        if isinstance(value, str):
-            try:
-                parts = urlsplit(value.strip())
-                port_ok = parts.port is None or parts.port > 0
-            except ValueError:
-                parts, port_ok = None, False
-            if (
-                parts is not None
-                and port_ok
-                and parts.scheme in schemes
-                and parts.hostname
-                and not parts.query
-                and not parts.fragment
-                and (path_allowed or parts.path in ("", "/"))
-            ):
-                return value.strip()
+        match = _URL.match(value.strip()) if isinstance(value, str) else None
+        if (
+            match is not None
+            and match["scheme"] in schemes
+            and (match["port"] is None or 0 < int(match["port"]) <= 65535)
+            and (path_allowed or match["path"] in (None, "/"))
+        ):
+            return str(value).strip()
         raise PydanticCustomError(
             "url",
             "{value} is not a usable URL; expected {shape}, e.g. {example}",
