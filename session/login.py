@@ -141,7 +141,10 @@ def _masked(text: str, *secrets: str) -> str:
 
 def _fix(exc: Exception) -> str:
     if "checksum" in str(exc).lower():
-        return "check api_secret in the secrets file (the checksum is signed with it); nothing written"
+        return (
+            "check api_secret in the secrets file (the checksum is signed with it), then log in again for "
+            "a new request_token; nothing written"
+        )
     return (
         "a request_token works once and for a few minutes: log in again and use the new one; nothing written"
     )

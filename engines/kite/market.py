@@ -11,6 +11,7 @@ engines on the artifacts directory (ratelimit.py).
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime
 from pathlib import Path
 
@@ -31,7 +32,8 @@ from engines.quotes import Bar
 
 class KiteMarket:
     """The live market of `day` (default: today, IST). `secrets` default to the config's secrets file
-    (`secrets_path` overrides where that is: the containers mount the secrets directory at /secrets)."""
+    (`secrets_path` overrides where that is: the containers mount the secrets directory at /secrets).
+    `stop`, when set, ends a wait for a rate-limit slot with LimiterStopped (a SIGTERM at the open)."""
 
     def __init__(
         self,
@@ -42,6 +44,7 @@ class KiteMarket:
         secrets_path: Path | None = None,
         day: date | None = None,
         now: datetime | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         now = now or now_ist()
         self.day = day or now.date()
@@ -62,6 +65,7 @@ class KiteMarket:
             access_token=token,
             api_root=config.market_data.kite.api_root,
             limits=KiteLimits(paths),
+            stop=stop,
         )
         self.ws_root = config.market_data.kite.ws_root
         self.master: InstrumentMaster = load_kite_master(self.rest, paths, self.day)

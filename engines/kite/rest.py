@@ -38,10 +38,12 @@ class KiteRest:
         api_root: str,
         limits: KiteLimits,
         timeout_s: float = TIMEOUT_S,
+        stop: threading.Event | None = None,
     ) -> None:
         self.api_root = api_root
         self._api_key, self._access_token = api_key, access_token
         self._limits = limits
+        self._stop = stop  # set: a call waiting for its rate-limit slot raises LimiterStopped
         self._timeout_s = timeout_s
         self._local = threading.local()
 
@@ -101,7 +103,7 @@ class KiteRest:
 
     def _call(self, route: Route, what: str, call: Callable[[KiteConnect], Any]) -> Any:
         client = self._client()
-        self._limits[route].acquire()
+        self._limits[route].acquire(self._stop)
         try:
             return call(client)
         except kex.TokenException as exc:
