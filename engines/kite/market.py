@@ -60,6 +60,7 @@ class KiteMarket:
         token = secrets.access_token
         if problem is not None or token is None:
             raise KiteTokenError(f"{problem or f'{path}: no access_token'}; run: session login")
+        self.secrets = secrets  # api_key and access_token for the ticker (SecretStr: never printed)
         self.rest = KiteRest(
             api_key=secrets.api_key,
             access_token=token,
