@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 import math
 import os
+import re
 from collections.abc import Collection, Sequence
 from datetime import time
 from decimal import Decimal
@@ -77,7 +78,48 @@ def _parse_speed(value: Any) -> float:
     )
 
 
+# scheme://host[:port][/path], no query or fragment (urllib would do, but the paper path imports no
+# network modules: tests/test_engine_runs.py)
+_URL = re.compile(
+    r"^(?P<scheme>[a-z]+)://(?P<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>\d{1,5}))?(?P<path>/[^?#\s]*)?$"
+)
+
+
+def _kite_root(schemes: tuple[str, ...], example: str, path_allowed: bool) -> BeforeValidator:
+    """A Kite root URL: one of `schemes`, a host, no query or fragment; the REST root takes no path either,
+    because the official client joins every route (all start with '/') onto the host and drops it."""
+    shape = f"{' or '.join(f'{s}://' for s in schemes)}host[:port]" + (
+        "[/path] with no query (the client appends its own)"
+        if path_allowed
+        else " with no path or query (the official client sends every route to the host's root)"
+    )
+
+    def parse(value: Any) -> str:
+        match = _URL.match(value.strip()) if isinstance(value, str) else None
+        if (
+            match is not None
+            and match["scheme"] in schemes
+            and (match["port"] is None or 0 < int(match["port"]) <= 65535)
+            and (path_allowed or match["path"] in (None, "/"))
+        ):
+            return str(value).strip()
+        raise PydanticCustomError(
+            "url",
+            "{value} is not a usable URL; expected {shape}, e.g. {example}",
+            {"value": repr(value), "shape": shape, "example": example},
+        )
+
+    return BeforeValidator(parse)
+
+
 UnderlyingField = Annotated[str, BeforeValidator(_parse_underlying)]
+KiteRestRoot = Annotated[
+    str,
+    _kite_root(("https", "http"), "https://api.kite.trade or the emulator's http://127.0.0.1:PORT", False),
+]
+KiteWsRoot = Annotated[
+    str, _kite_root(("wss", "ws"), "wss://ws.kite.trade or the emulator's ws://127.0.0.1:PORT", True)
+]
 Speed = Annotated[float, BeforeValidator(_parse_speed)]
 Rupees = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
 Symbol = Annotated[str, Field(pattern=r"^[A-Z0-9&\-]{1,20}$")]
@@ -203,7 +245,10 @@ class SimConfig(Frozen):
 
 
 class KiteConfig(Frozen):
-    api_root: str = "https://api.kite.trade"
+    """Where Kite is: the real API by default, or the emulator (engines/kite/emulator) in tests."""
+
+    api_root: KiteRestRoot = "https://api.kite.trade"  # REST: login, profile, instruments, history, quotes
+    ws_root: KiteWsRoot = "wss://ws.kite.trade"  # the KiteTicker WebSocket
     secrets_file: str = "kite.yaml"  # inside secrets_dir; see secrets/README.md
 
 
@@ -494,7 +539,7 @@ def format_validation_error(path: Path, exc: ValidationError) -> str:
             ctx = err.get("ctx", {})
             key = f"{loc}.{ctx['key']}" if loc else ctx["key"]  # rules raised by the root name the full key
             lines.append(f"  {key}: {ctx['value']} {ctx['rule']}")
-        elif kind in ("clock_time", "underlying", "speed"):
+        elif kind in ("clock_time", "underlying", "speed", "url"):
             lines.append(f"  {loc}: {err['msg']}")
         elif kind in ("literal_error", "enum"):
             lines.append(f"  {loc}: {value!r} is not allowed (allowed: {err.get('ctx', {}).get('expected')})")

@@ -3,9 +3,11 @@ fails, so the operator sees every problem at once. A failure stops the day befor
 
     time        IST now, whether today is an NSE trading day, the session window
     filesystem  artifact directories exist, are writable by the container user, enough free disk
-    secrets     only for the Kite feed: file present, keys non-empty, not world-readable
+    secrets     only for the Kite feed: file present, api_key and api_secret non-empty, not world-readable
     config      the validated config model (and a feed the engines can run)
-    token       only for the Kite feed: the access token authenticates (skipped on network errors)
+    token       only for the Kite feed: an access token issued for this api_key, since the last 06:00 IST
+                expiry (and lasting through the session), that Kite's profile() accepts (a warning when
+                Kite cannot be reached); the fix for every failure is `session login`
     docker      the engine answers, compose is there, the images are present (built when missing)
 """
 
@@ -22,9 +24,9 @@ from pathlib import Path
 from python_on_whales import DockerException
 
 from engines.config import Config, FeedKind, SessionConfig
-from engines.market.calendar import NseCalendar, now_ist
+from engines.kite.secrets import SecretsError, load_kite_secrets, token_problem
+from engines.market.calendar import NseCalendar, at_ist, now_ist
 from session.compose import Compose
-from session.secrets import SecretsError, load_kite_secrets
 
 MIN_FREE_BYTES = 200 * 2**20
 WARN_FREE_BYTES = 2 * 2**30
@@ -193,7 +195,7 @@ def check_secrets(ctx: CheckContext) -> CheckResult:
             f"{path}: not readable by the container user {ctx.uid}:{ctx.gid}; "
             f"run: chown {ctx.uid}:{ctx.gid} {path} && chmod 600 {path}",
         )
-    return CheckResult("secrets", Status.PASS, f"{path}: api_key, api_secret, access_token present")
+    return CheckResult("secrets", Status.PASS, f"{path}: api_key and api_secret present")
 
 
 def check_config(ctx: CheckContext) -> CheckResult:
@@ -218,32 +220,51 @@ def check_config(ctx: CheckContext) -> CheckResult:
 def check_token(ctx: CheckContext) -> CheckResult:
     if ctx.config is None or ctx.config.market_data.feed is not FeedKind.KITE:
         return CheckResult("token", Status.PASS, "not needed: the feed is the simulator")
+    path = ctx.config.kite_secrets_path
+    fix = f"run: session login --config {ctx.config_path}"
     try:
-        secrets = load_kite_secrets(ctx.config.kite_secrets_path)
+        secrets = load_kite_secrets(path)
     except SecretsError:
         return CheckResult("token", Status.FAIL, "no usable secrets (see the secrets check)")
+    now = now_ist()
+    close = at_ist(now.date(), ctx.config.session.market_close_ist)
+    problem = token_problem(secrets, path, now, needed_until=close if now < close else None)
+    if problem is not None or secrets.access_token is None:
+        return CheckResult("token", Status.FAIL, f"{problem or 'no access_token'}; {fix}")
     from kiteconnect import KiteConnect  # the host side only; imported when a Kite feed is configured
-    from kiteconnect.exceptions import KiteException
+    from kiteconnect.exceptions import KiteException, PermissionException, TokenException
     from requests import RequestException
 
+    api_root = ctx.config.market_data.kite.api_root
     kite = KiteConnect(
-        secrets.api_key.get_secret_value(),
-        secrets.access_token.get_secret_value(),
-        root=ctx.config.market_data.kite.api_root,
-        timeout=5,
+        secrets.api_key.get_secret_value(), secrets.access_token.get_secret_value(), root=api_root, timeout=5
+    )
+    issued = (
+        "issued at an unknown time (not written by session login)"
+        if secrets.issued_at is None or secrets.expires_at is None
+        else f"issued {secrets.issued_at:%Y-%m-%d %H:%M} IST, expires {secrets.expires_at:%Y-%m-%d %H:%M} IST"
     )
     try:
         profile = kite.profile()
     except RequestException as exc:
-        return CheckResult("token", Status.WARN, f"skipped: Kite unreachable ({type(exc).__name__})")
-    except KiteException as exc:
+        return CheckResult(
+            "token",
+            Status.WARN,
+            f"not verified: Kite unreachable at {api_root} ({type(exc).__name__}); token {issued}",
+        )
+    except (TokenException, PermissionException) as exc:
         return CheckResult(
             "token",
             Status.FAIL,
-            f"Kite refused the access token ({type(exc).__name__}, HTTP "
-            f"{exc.code}); log in again and update access_token",
+            f"Kite refused the access token ({type(exc).__name__}, HTTP {exc.code}); {fix}",
         )
-    return CheckResult("token", Status.PASS, f"authenticated as {profile.get('user_id', '?')}")
+    except KiteException as exc:
+        trouble = f"Kite answered {type(exc).__name__}, HTTP {exc.code}"
+        if (exc.code or 0) >= 500:  # Kite's own trouble, as with a network failure: warn
+            return CheckResult("token", Status.WARN, f"not verified: {trouble}; token {issued}")
+        return CheckResult("token", Status.FAIL, f"{trouble} to profile(); {fix}")
+    user = profile.get("user_id", "?") if isinstance(profile, dict) else "?"
+    return CheckResult("token", Status.PASS, f"authenticated as {user}; token {issued}")
 
 
 def check_docker(ctx: CheckContext) -> CheckResult:

@@ -3,6 +3,7 @@
 - `session run`: pre-market checks, the engines in containers, watching, stopping, end of day.
   Exit codes: 0 the day ran (to the close, or stopped on SIGTERM/SIGINT) and the report was written;
   1 an engine or the end-of-day job failed; 2 usage error; 3 a pre-market check failed (nothing started).
+- `session login`: the day's Kite access token (exit codes in session/login.py).
 - `session report`: the summary of a day's report in the terminal (0, or 2 when there is no report).
 - `session backtest`: days and parameter sets replayed in parallel, each reported, then compared
   (0 every run reported, 1 a run failed, 2 usage error).
@@ -27,6 +28,7 @@ from engines.logs import setup_logging
 from session.checks import CheckContext, Status, run_checks
 from session.compose import Compose
 from session.controller import DayPlan, DayRun, Layout, Timings, services_for
+from session.login import login
 
 log = logging.getLogger("session")
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -70,6 +72,26 @@ def _parser() -> argparse.ArgumentParser:
         "--project-name",
         default=os.environ.get("COMPOSE_PROJECT_NAME", "paperfleet"),
         help="Docker Compose project name (default: %(default)s)",
+    )
+    login = commands.add_parser(
+        "login",
+        help="log in to Kite and write the day's access token into the secrets file",
+        description="Print Kite's login URL, take the request_token from the redirect that follows the "
+        "login, exchange it for an access token (signed with api_secret) and write the token atomically, "
+        "mode 0600, into the config's secrets file (market_data.kite.secrets_file in secrets_dir) with "
+        "when it was issued and for which api_key. The token expires at 06:00 IST the next morning: log "
+        "in once per trading day, after 06:00.",
+        epilog="Exit codes: 0 token written, 1 Kite refused the request token or could not be reached "
+        "(nothing written), 2 usage, config or secrets-file problem.",
+    )
+    login.add_argument("--config", type=Path, default=Path("configs/dev.yaml"), help="(default: %(default)s)")
+    login.add_argument(
+        "request_token",
+        nargs="?",
+        help="the request_token from the redirect URL (or the whole URL). Omitted: asked for without echo "
+        "on a terminal, else read as one line from standard input. Given here it shows in the process "
+        "list and the shell history; that is acceptable only because a request token works once, and "
+        "for a few minutes",
     )
     _report_parser(commands)
     _backtest_parser(commands)
@@ -136,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     timings = Timings(time.monotonic())
     args = _parser().parse_args(argv)
     setup_logging(os.environ.get("PAPERFLEET_LOG_LEVEL", "INFO"))
+    if args.command == "login":
+        return login_command(args)
     try:
         if args.command == "report":
             return report(args)
@@ -226,6 +250,15 @@ def backtest(args: argparse.Namespace) -> int:
         log.info("%s (%s): net %s over %d day(s)", s["name"], s["overrides"], s["net_pnl_rupees"], s["days"])
     print(path)
     return 1 if any("error" in o.summary for o in outcomes) else 0
+
+
+def login_command(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return ConfigError.exit_code
+    return login(config, args.request_token)
 
 
 def run(args: argparse.Namespace, timings: Timings) -> int:

@@ -74,6 +74,32 @@ def test_bad_speed_explains_the_choices(tmp_path: Path) -> None:
     assert "market_data.sim.speed: 'fast' is not a speed" in message and "or 'max'" in message
 
 
+def test_kite_roots_default_to_kite_and_point_anywhere_else(tmp_path: Path) -> None:
+    kite = load_config(DEV_CONFIG).market_data.kite
+    assert (kite.api_root, kite.ws_root) == ("https://api.kite.trade", "wss://ws.kite.trade")
+    emulator = {"api_root": "http://127.0.0.1:8123", "ws_root": "ws://127.0.0.1:8123"}
+    config = load_config(write_config(tmp_path, {"market_data": {"kite": emulator}}))
+    assert config.market_data.kite.model_dump(include={"api_root", "ws_root"}) == emulator
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "rule"),
+    [
+        ("api_root", "htp://api.kite.trade", "expected https:// or http://host[:port] with no path or query"),
+        ("api_root", "http://127.0.0.1:8123/v3", "(the official client sends every route to the host's "),
+        ("api_root", "https://", "expected https:// or http://host[:port]"),
+        ("ws_root", "https://ws.kite.trade", "expected wss:// or ws://host[:port][/path] with no query"),
+        ("ws_root", "wss://ws.kite.trade?api_key=x", "with no query (the client appends its own)"),
+        ("ws_root", "ws://127.0.0.1:99999", "expected wss:// or ws://"),
+    ],
+)
+def test_a_bad_kite_url_names_the_key_the_value_and_the_shape(
+    tmp_path: Path, key: str, value: str, rule: str
+) -> None:
+    message = config_error(tmp_path, {"market_data": {"kite": {key: value}}})
+    assert f"market_data.kite.{key}: {value!r} is not a usable URL; " in message and rule in message
+
+
 def test_fast_ema_must_be_below_slow(tmp_path: Path) -> None:
     message = config_error(tmp_path, {"engines": {"fno": {"params": {"fast_ema": 30}}}})
     assert "engines.fno.params: fast_ema (30) must be smaller than slow_ema (21)" in message

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from datetime import date
+from pathlib import Path
 
+from engines.artifacts.layout import ArtifactPaths
 from engines.artifacts.recorder import ORDER_COLUMNS, SIGNAL_COLUMNS, EventKind
+from engines.kite.history import warmup_bars
+from engines.kite.instruments import load_kite_master
+from engines.kite.ratelimit import Route
+from engines.kite.secrets import KEYS
 from tests.helpers import ROOT
+from tests.test_kite_dump_and_history import StubCandles, StubDump, nifty, quirky_dump
 
 ARTIFACTS = (ROOT / "docs" / "artifacts.md").read_text()
 README = (ROOT / "README.md").read_text()
@@ -81,3 +90,16 @@ def test_constraints_agree_with_the_direct_pins_in_pyproject() -> None:
     for requirement in (d for d in direct if "==" in d):
         name, version = requirement.split("==")
         assert normalise.get(name.lower().replace("_", "-")) == version, requirement
+
+
+def test_the_kite_caches_and_the_secrets_file_are_documented(tmp_path: Path) -> None:
+    paths, day = ArtifactPaths(tmp_path), date(2026, 11, 27)
+    load_kite_master(StubDump(quirky_dump().encode()), paths, day)
+    warmup_bars(StubCandles(), paths, nifty(), day, 5)
+    text = section("Kite")
+    for cache in (paths.instruments_source(day), paths.history(day, nifty().token)):
+        assert [k for k in json.loads(cache.read_text()) if f"`{k}`" not in text] == [], cache.name
+    assert all(f"`{route.value}`" in text for route in Route)
+    secrets_readme = (ROOT / "secrets" / "README.md").read_text()
+    assert [k for k in KEYS if f"`{k}`" not in secrets_readme] == []
+    assert "session login --config configs/dev.yaml" in README and "06:00 IST" in README

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -16,11 +17,11 @@ import pytest
 
 from engines.artifacts.layout import ArtifactPaths
 from engines.config import load_config
+from engines.kite.secrets import SecretsError, load_kite_secrets
 from engines.market.calendar import IST
 from session import checks
 from session.checks import CheckContext, Status, run_checks
 from session.cli import archive_artifacts
-from session.secrets import SecretsError, load_kite_secrets
 from session.status import status_line
 from tests.helpers import write_config
 
@@ -74,7 +75,7 @@ def kite_patch(root: str) -> dict[str, Any]:
 def test_secrets_values_never_reach_a_repr_or_a_message(tmp_path: Path) -> None:
     secrets = load_kite_secrets(write_secrets(tmp_path))
     assert CANARY not in repr(secrets) and CANARY not in str(secrets)
-    assert secrets.access_token.get_secret_value() == CANARY
+    assert secrets.access_token is not None and secrets.access_token.get_secret_value() == CANARY
     with pytest.raises(SecretsError) as caught:
         load_kite_secrets(write_secrets(tmp_path / "open", mode=0o644))
     assert "readable or writable by every user" in str(caught.value) and CANARY not in str(caught.value)
@@ -84,12 +85,12 @@ def test_secrets_values_never_reach_a_repr_or_a_message(tmp_path: Path) -> None:
     ("values", "message"),
     [
         ({"api_key": ""}, "api_key missing or empty"),
-        ({"access_token": "  "}, "access_token missing or empty"),
-        ({"extra": "x"}, "unknown key(s) extra"),
+        ({"api_secret": "  "}, "api_secret missing or empty"),
+        ({"api_sercet": "x"}, "unknown key(s) api_sercet (did you mean api_secret?)"),
     ],
 )
 def test_secrets_problems_name_the_key(tmp_path: Path, values: dict[str, str], message: str) -> None:
-    with pytest.raises(SecretsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(SecretsError, match=re.escape(message)):
         load_kite_secrets(write_secrets(tmp_path, **values))
 
 
@@ -99,8 +100,8 @@ def test_missing_secrets_fail_only_when_the_feed_is_kite(tmp_path: Path) -> None
     results = {r.name: r for r in run_checks(context(tmp_path, kite_patch("http://127.0.0.1:9")))}
     assert results["secrets"].status is Status.FAIL
     assert results["secrets"].reason.endswith(
-        "kite.yaml: not found; copy secrets/kite.example.yaml to it and "
-        "fill in api_key, api_secret, access_token"
+        "kite.yaml: not found; copy secrets/kite.example.yaml to it, fill in api_key and api_secret, "
+        "then run: session login"
     )
     assert results["config"].status is Status.FAIL  # the engines cannot run the Kite feed yet
     assert results["token"].status is Status.FAIL
@@ -143,7 +144,10 @@ def kite_api() -> Iterator[str]:
 def test_token_check_authenticates_against_the_api(tmp_path: Path, kite_api: str) -> None:
     write_secrets(tmp_path / "secrets", access_token="good-token")
     token = checks.check_token(context(tmp_path, kite_patch(kite_api)))
-    assert (token.status, token.reason) == (Status.PASS, "authenticated as AB1234")
+    assert (token.status, token.reason) == (
+        Status.PASS,
+        "authenticated as AB1234; token issued at an unknown time (not written by session login)",
+    )
 
 
 def test_a_refused_token_fails_and_an_unreachable_api_only_warns(tmp_path: Path, kite_api: str) -> None:
@@ -151,10 +155,13 @@ def test_a_refused_token_fails_and_an_unreachable_api_only_warns(tmp_path: Path,
     refused = checks.check_token(context(tmp_path, kite_patch(kite_api)))
     assert (
         refused.status is Status.FAIL
-        and "refused the access token (TokenException, HTTP 403)" in refused.reason
+        and "refused the access token (TokenException, HTTP 403); run: session login" in refused.reason
     )
     unreachable = checks.check_token(context(tmp_path, kite_patch("http://127.0.0.1:9")))
-    assert unreachable.status is Status.WARN and unreachable.reason.startswith("skipped: Kite unreachable")
+    assert unreachable.status is Status.WARN
+    assert unreachable.reason.startswith(
+        "not verified: Kite unreachable at http://127.0.0.1:9 (ConnectionError)"
+    )
     assert CANARY not in refused.reason + unreachable.reason
 
 

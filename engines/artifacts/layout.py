@@ -32,6 +32,18 @@ class ArtifactPaths:
     def instruments(self, day: date) -> Path:
         return self.market(day) / "instruments.csv"
 
+    def instruments_source(self, day: date) -> Path:
+        """Where a Kite download of the day's instruments.csv came from (the cache's provenance)."""
+        return self.market(day) / "instruments.kite.json"
+
+    def history(self, day: date, token: int) -> Path:
+        """An instrument's warm-up minute bars from the trading days before `day`, as fetched from Kite."""
+        return self.market(day) / "history" / f"{token}.json"
+
+    def kite_ratelimit(self, route: str) -> Path:
+        """The shared state of Kite's rate limit of one route family, for every process and container."""
+        return self.root / "kite" / "ratelimit" / route
+
     def heartbeat(self, engine: str) -> Path:
         return self.root / "heartbeat" / f"{engine}.json"
 

@@ -43,7 +43,7 @@ class Credentials(BaseModel):
 
 
 def load_credentials(path: Path) -> Credentials:
-    """Read the credentials file; refuse one that other users can read (as session/secrets.py does)."""
+    """Read the credentials file; refuse one that other users can read (as engines/kite/secrets.py does)."""
     try:
         mode = path.stat().st_mode
         text = path.read_text(encoding="utf-8")
