@@ -164,6 +164,7 @@ def assemble(name: EngineName, config: Config, market: MarketSource, log: loggin
         store,
         log,
         market_recorder,
+        history=market.warmup,
     )
     if checkpoint is not None:
         engine.restore(checkpoint, master.get)

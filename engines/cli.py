@@ -2,7 +2,11 @@
 `python -m engines` runs every enabled engine in one process (one thread each).
 
 Exit codes (docs/contract.md): 0 the day finished or the engine stopped cleanly on SIGTERM/SIGINT,
-1 runtime failure, 2 configuration or usage error.
+1 runtime failure, 2 configuration or usage error, 4 the live feed failed.
+
+In a container the environment says where the mounts are (compose.yaml): PAPERFLEET_SECRETS (the secrets
+directory), and, with the Kite emulator as a service, PAPERFLEET_KITE_API_ROOT and PAPERFLEET_KITE_WS_ROOT
+(the emulator's name on the project's network; the host reaches it on loopback, as the config says).
 """
 
 from __future__ import annotations
@@ -20,6 +24,11 @@ from engines.logs import add_log_level, setup_logging
 from engines.runner import run_engines
 
 log = logging.getLogger("engines")
+ENVIRONMENT_OVERRIDES = {
+    "PAPERFLEET_SECRETS": "secrets_dir",
+    "PAPERFLEET_KITE_API_ROOT": "market_data.kite.api_root",
+    "PAPERFLEET_KITE_WS_ROOT": "market_data.kite.ws_root",
+}
 
 
 def _parser(engine: EngineName | None) -> argparse.ArgumentParser:
@@ -28,8 +37,8 @@ def _parser(engine: EngineName | None) -> argparse.ArgumentParser:
         prog=f"python -m engines{'.' + engine.value if engine else ''}",
         description=f"Paper-trade one NSE session with {what}.",
         epilog="Exit codes: 0 day finished or clean stop on SIGTERM/SIGINT, 1 runtime failure, "
-        "2 config/usage error. PAPERFLEET_CONFIG, PAPERFLEET_SPEED, PAPERFLEET_DATE and "
-        "PAPERFLEET_ARTIFACTS give defaults.",
+        "2 config/usage error, 4 the live feed failed. PAPERFLEET_CONFIG, PAPERFLEET_SPEED, "
+        "PAPERFLEET_DATE and PAPERFLEET_ARTIFACTS give defaults.",
     )
     env = os.environ.get
     parser.add_argument(
@@ -79,6 +88,9 @@ def main(engine: EngineName | None, argv: Sequence[str] | None = None) -> int:
             overrides["market_data.sim.date"] = args.date
         if args.artifacts is not None:
             overrides["artifacts_dir"] = args.artifacts
+        for variable, key in ENVIRONMENT_OVERRIDES.items():
+            if value := os.environ.get(variable):
+                overrides[key] = value
         config = load_config(args.config, overrides)
         names = _selected(engine, getattr(args, "engines", None), config.engines.enabled())
         return int(run_engines(names, config))

@@ -244,12 +244,34 @@ class SimConfig(Frozen):
         return self.date or NseCalendar().last_trading_day(now_ist().date())
 
 
+KITE_API_ROOT = "https://api.kite.trade"
+
+
 class KiteConfig(Frozen):
     """Where Kite is: the real API by default, or the emulator (engines/kite/emulator) in tests."""
 
-    api_root: KiteRestRoot = "https://api.kite.trade"  # REST: login, profile, instruments, history, quotes
+    api_root: KiteRestRoot = KITE_API_ROOT  # REST: login, profile, instruments, history, quotes
     ws_root: KiteWsRoot = "wss://ws.kite.trade"  # the KiteTicker WebSocket
     secrets_file: str = "kite.yaml"  # inside secrets_dir; see secrets/README.md
+    silence_warn_s: Annotated[float, Field(gt=0)] = 10.0  # no tick this long in the session: reported
+    silence_limit_s: Annotated[float, Field(gt=0)] = 60.0  # ... this long: the engine stops, exit 4
+    # The emulator streams on any calendar day: true waives the NSE calendar for a test day (never with
+    # Kite's own api_root, whose market is closed on holidays).
+    emulator: bool = False
+
+    @model_validator(mode="after")
+    def _limits_in_order(self) -> KiteConfig:
+        if self.silence_limit_s <= self.silence_warn_s:
+            raise _rule_error(
+                "silence_limit_s",
+                self.silence_limit_s,
+                f"must exceed silence_warn_s ({self.silence_warn_s:g})",
+            )
+        if self.emulator and self.api_root == KITE_API_ROOT:
+            raise _rule_error(
+                "emulator", True, f"is for a Kite emulator, but api_root is Kite's own ({KITE_API_ROOT})"
+            )
+        return self
 
 
 class ReplayConfig(Frozen):
@@ -293,6 +315,9 @@ class Config(Frozen):
     eod: EodConfig = EodConfig()
 
     def trading_date(self) -> dt.date:
+        """The day the engines trade: today on the live feed, else the simulated or replayed day."""
+        if self.market_data.feed is FeedKind.KITE:
+            return now_ist().date()
         return self.market_data.sim.trading_date()
 
     @property
@@ -311,6 +336,11 @@ class Config(Frozen):
             for i, symbol in enumerate(self.trading.equity_universe):
                 if symbol not in STOCKS:
                     raise _rule_error(f"trading.equity_universe[{i}]", symbol, _unknown_stock_hint(symbol))
+        date = self.market_data.sim.date
+        if self.market_data.feed is FeedKind.KITE and date is not None and date != now_ist().date():
+            raise _rule_error(
+                "market_data.sim.date", date.isoformat(), "must be unset: the Kite feed trades today"
+            )
         recording = self.market_data.replay.recording
         if self.market_data.feed is FeedKind.REPLAY:
             if recording is None:

@@ -35,7 +35,7 @@ from engines.artifacts.journal import EventKind, JournalMismatch
 from engines.artifacts.recorder import Recorder
 from engines.clock import Clock
 from engines.desk import Desk
-from engines.errors import EngineFailure
+from engines.errors import EngineFailure, StopRequested
 from engines.market.calendar import MINUTE_MS, iso
 from engines.market.feed import Feed
 from engines.market.instruments import Instrument
@@ -97,6 +97,7 @@ class Engine:
         store: StateStore,
         log: logging.Logger,
         market_recorder: MarketRecorder | None = None,
+        history: Callable[[Instrument, int], list[Bar]] | None = None,
     ) -> None:
         self.name = name
         self.hours = hours
@@ -113,6 +114,7 @@ class Engine:
         self.store = store
         self.log = log
         self.market_recorder = market_recorder
+        self.history = history  # an instrument's minute bars before the day, for Strategy.warmup
         self.status = Status.STARTING
         self.ticks = 0
         self._done = hours.open_ms  # every tick and moment up to here is processed
@@ -185,7 +187,12 @@ class Engine:
         try:
             if not self._resumed:  # a resumed strategy has its state back: it already started today
                 self._call(self.hours.open_ms, self.strategy.on_start)
+                self._warm_up(subscribed)
             reason = self._trade(stop)
+        except StopRequested:  # during the warm-up, before the open: nothing to save, the day starts over
+            self.status = Status.STOPPED
+            self._beat()
+            raise
         except Exception:
             self.status = Status.FAILED
             self._beat()
@@ -330,6 +337,32 @@ class Engine:
             quote = self.context.quote(instrument) if instrument is not None else None
             if quote is not None:
                 self._call(moment, self.strategy.on_tick, quote)
+
+    def _warm_up(self, instruments: list[Instrument]) -> None:
+        """Feed on_bar the bars before the day that the strategy asks for, in time order, orders refused."""
+        if self.history is None:
+            return
+        bars = [
+            bar
+            for instrument in instruments
+            if (count := self.strategy.warmup(instrument)) > 0
+            for bar in self.history(instrument, count)
+        ]
+        if not bars:
+            return
+        bars.sort(key=lambda bar: (bar.start_ms, bar.instrument.token))
+        self.context.warming_up = True
+        try:
+            for bar in bars:
+                self.context.now_ms = bar.start_ms + MINUTE_MS
+                self.strategy.on_bar(bar)
+        finally:
+            self.context.warming_up = False
+            self.context.now_ms = self.hours.open_ms
+        self.log.info(
+            "warmed up on %d bars of %d instruments, from %s",
+            len(bars), len({bar.instrument.token for bar in bars}), iso(bars[0].start_ms)[:16],
+        )  # fmt: skip
 
     def _call(self, moment: int, hook: Callable[..., None], *args: Bar | Quote) -> None:
         """Run a strategy hook at `moment`, then hand it what its orders did."""

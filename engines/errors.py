@@ -28,6 +28,10 @@ class PaperfleetError(Exception):
     exit_code: ExitCode = ExitCode.FAILURE
 
 
+class StopRequested(Exception):
+    """A stop (SIGTERM/SIGINT) arrived while waiting before the day started: nothing failed."""
+
+
 class ConfigError(PaperfleetError):
     """The configuration or command line is wrong; the message names the key, the value and the fix."""
 

@@ -1,9 +1,9 @@
 """Runs engines: one per process, or several in one process with one thread each (layout single).
 
-Signals: SIGTERM and SIGINT set one stop event that every engine checks between batches, so each
-writes its stop event and checkpoint and the process exits 0 within a few seconds. If one engine
-fails, the others are stopped and the process exits 1. When an engine ends, one JSON line on stdout
-sums it up (engine, status, ticks, orders, wall_s, ticks_per_s); the logs go to stderr.
+Signals: SIGTERM and SIGINT set one stop event that every engine checks between batches, so each writes its
+stop event and checkpoint and the process exits 0 within a few seconds. If one engine fails, the others are
+stopped and the process exits with its code (1, or 4 for a failed live feed). When an engine ends, one JSON
+line on stdout sums it up (engine, status, ticks, orders, wall_s, ticks_per_s); the logs go to stderr.
 """
 
 from __future__ import annotations
@@ -20,23 +20,28 @@ from engines.artifacts.layout import ArtifactPaths
 from engines.assembly import assemble
 from engines.config import Config, EngineName
 from engines.engine import Engine
-from engines.errors import EngineFailure, ExitCode
+from engines.errors import EngineFailure, ExitCode, StopRequested
 from engines.market.source import open_market
 
 log = logging.getLogger("engines")
 
 
 def run_engines(names: tuple[EngineName, ...], config: Config) -> ExitCode:
-    """Assemble every engine first (config problems surface before anything trades), then run them."""
+    """Assemble every engine first (config problems surface before anything trades), then run them.
+    Exit code: OK, or the first failure's (FEED when the live feed failed, else FAILURE)."""
     engines: list[Engine] = []
-    market = open_market(config, ArtifactPaths(config.artifacts_dir))
+    stop = threading.Event()
+    _install_stop_handlers(stop)
+    try:
+        market = open_market(config, ArtifactPaths(config.artifacts_dir), stop)
+    except StopRequested:
+        log.info("stopped before the day started: nothing traded")
+        return ExitCode.OK
     for name in names:
         engine = assemble(name, config, market, logging.getLogger(name.value))
         if engine is not None:
             engines.append(engine)
-    stop = threading.Event()
-    _install_stop_handlers(stop)
-    failures: dict[str, str] = {}
+    failures: dict[str, ExitCode] = {}
     threads = [
         threading.Thread(target=_run_one, args=(engine, stop, failures), name=engine.name, daemon=True)
         for engine in engines
@@ -49,19 +54,21 @@ def run_engines(names: tuple[EngineName, ...], config: Config) -> ExitCode:
         if failures and not stop.is_set():
             log.error("stopping the other engines because %s failed", ", ".join(failures))
             stop.set()
-    return ExitCode.FAILURE if failures else ExitCode.OK
+    return next(iter(failures.values()), ExitCode.OK)
 
 
-def _run_one(engine: Engine, stop: threading.Event, failures: dict[str, str]) -> None:
+def _run_one(engine: Engine, stop: threading.Event, failures: dict[str, ExitCode]) -> None:
     started = time.perf_counter()
     try:
         engine.run(stop)
+    except StopRequested:
+        engine.log.info("stopped before the open: nothing traded")
     except EngineFailure as exc:
         engine.log.error("failed: %s", exc)
-        failures[engine.name] = str(exc)
-    except Exception as exc:  # a bug: keep the traceback, and still stop the others
+        failures[engine.name] = exc.exit_code
+    except Exception:  # a bug: keep the traceback, and still stop the others
         engine.log.exception("failed unexpectedly")
-        failures[engine.name] = f"{type(exc).__name__}: {exc}"
+        failures[engine.name] = ExitCode.FAILURE
     finally:
         engine.close()
         wall = time.perf_counter() - started

@@ -82,17 +82,27 @@ def check_time(ctx: CheckContext) -> CheckResult:
     known = now.year in calendar.rules.holiday_years
     trading = calendar.is_trading_day(now.date()) if known else now.weekday() < 5
     in_window = session.market_open_ist <= now.time() < session.market_close_ist
+    closed = "" if trading else f" ({calendar.why_closed(now.date()) if known else 'a weekend'})"
     reason = (
-        f"IST now {now:%Y-%m-%d %H:%M} ({now:%a}); {'an' if trading else 'not an'} NSE trading day; "
+        f"IST now {now:%Y-%m-%d %H:%M} ({now:%a}); {'an' if trading else 'not an'} NSE trading day{closed}; "
         f"session {session.market_open_ist:%H:%M}-{session.market_close_ist:%H:%M} "
         f"{'open' if in_window else 'closed'} now"
     )
     if not known:
         reason += f"; no NSE holiday list for {now.year} in engines/market/rules/holidays.csv"
     if _feed(ctx) is FeedKind.KITE:
+        assert ctx.config is not None
+        if now.time() >= session.market_close_ist:
+            return CheckResult("time", Status.FAIL, f"{reason}: today's session is over, nothing to trade")
+        if not trading and not ctx.config.market_data.kite.emulator:
+            return CheckResult(
+                "time", Status.FAIL, f"{reason}: the live feed has no market today, nothing started"
+            )
         if not trading:
-            return CheckResult("time", Status.FAIL, f"{reason}: the live feed has no market today")
-        return CheckResult("time", Status.PASS if in_window else Status.WARN, reason)
+            reason += "; the Kite emulator streams on any day (market_data.kite.emulator)"
+        if not in_window:
+            reason += f": the engines wait for the open at {session.market_open_ist:%H:%M} IST"
+        return CheckResult("time", Status.PASS, reason)
     if ctx.config is not None:
         reason += f"; simulating {ctx.config.trading_date()}"
     if trading and in_window:
@@ -201,13 +211,6 @@ def check_secrets(ctx: CheckContext) -> CheckResult:
 def check_config(ctx: CheckContext) -> CheckResult:
     if ctx.config is None:
         return CheckResult("config", Status.FAIL, ctx.config_error or "invalid")
-    if ctx.config.market_data.feed is FeedKind.KITE:
-        return CheckResult(
-            "config",
-            Status.FAIL,
-            "market_data.feed: 'kite' is not available in the engines yet "
-            "(only 'sim'); the live Kite feed is planned work",
-        )
     enabled = ", ".join(ctx.config.engines.enabled())
     return CheckResult(
         "config",

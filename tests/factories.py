@@ -102,6 +102,7 @@ class FakeContext:
     def __init__(self, chains: dict[str, OptionChain] | None = None) -> None:
         self.strategy = "test"
         self.now_ms = T0
+        self.warming_up = False
         self.book = Book(10**12)
         self.chains = chains or {}
         self.targets: list[tuple[str, int, str]] = []

@@ -14,7 +14,7 @@ import yaml
 
 from engines.config import load_config, read_universe_csv
 from engines.errors import ConfigError
-from engines.market.calendar import IST
+from engines.market.calendar import IST, now_ist
 from tests.helpers import DEV_CONFIG, run_engine, write_config
 
 
@@ -299,3 +299,27 @@ def test_a_strategy_from_a_directory_outside_the_repo_is_loaded_and_checked(tmp_
         load_config(with_fno_strategy(tmp_path / "bad", mine, "breakout.py:Breakout", {"lookback": "x"}))
     with pytest.raises(ConfigError, match=r"nothing\.py is not a file inside strategies_dir"):
         load_config(with_fno_strategy(tmp_path / "none", mine, "nothing.py:Breakout", {}))
+
+
+@pytest.mark.parametrize(
+    ("kite", "message"),
+    [
+        (
+            {"silence_warn_s": 30, "silence_limit_s": 20},
+            "market_data.kite.silence_limit_s: 20.0 must exceed silence_warn_s (30)",
+        ),
+        (
+            {"emulator": True},
+            "market_data.kite.emulator: True is for a Kite emulator, but api_root is Kite's own",
+        ),
+    ],
+)
+def test_kite_feed_rules_name_the_key(tmp_path: Path, kite: dict[str, object], message: str) -> None:
+    assert message in config_error(tmp_path, {"market_data": {"kite": kite}})
+
+
+def test_the_kite_feed_trades_today_whatever_the_simulator_date(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, {"market_data": {"feed": "kite"}}))
+    assert config.trading_date() == now_ist().date()
+    message = config_error(tmp_path, {"market_data": {"feed": "kite", "sim": {"date": "2026-11-23"}}})
+    assert "market_data.sim.date: '2026-11-23' must be unset: the Kite feed trades today" in message

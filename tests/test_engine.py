@@ -33,7 +33,7 @@ from engines.portfolio import Book
 from engines.quotes import Bar, Quotes
 from engines.risk import RiskLimits, RiskManager
 from engines.strategies.api import Strategy
-from engines.strategies.context import Context
+from engines.strategies.context import Context, StrategyError
 from engines.universe import FixedUniverse
 from tests.factories import DAY, FUT, STOCK, ticks
 
@@ -230,3 +230,51 @@ def test_the_journal_is_written_before_the_book_changes(
     assert engine.book.quantity(FUT.symbol) == 0  # the fill never reached the book
     assert engine.status is Status.FAILED
     assert not (tmp_path / "orders.csv").read_text().strip().count("\n")  # header only: no row for it
+
+
+class WarmedEma(Strategy):
+    """Asks for 30 bars of the future before the day; counts what it saw and tries to trade on each."""
+
+    def __init__(self, trade_in_warmup: bool) -> None:
+        self.trade_in_warmup = trade_in_warmup
+        self.seen: list[tuple[int, bool]] = []
+        self.state = {}
+
+    def warmup(self, instrument: Instrument) -> int:
+        return 30 if instrument is FUT else 0
+
+    def on_bar(self, bar: Bar) -> None:
+        self.seen.append((bar.start_ms, self.ctx.warming_up))
+        if self.ctx.warming_up and self.trade_in_warmup:
+            self.ctx.target(bar.instrument, FUT.lot_size, "history says buy")
+
+
+def history(asked: list[tuple[str, int]]) -> Callable[[Instrument, int], list[Bar]]:
+    def bars(instrument: Instrument, count: int) -> list[Bar]:
+        asked.append((instrument.symbol, count))
+        start = OPEN - 18 * 3600_000 - count * MINUTE  # the evening before, minute by minute
+        return [Bar(instrument, start + k * MINUTE, 100.0, 100.0, 100.0, 100.0, 1) for k in range(count)]
+
+    return bars
+
+
+def test_the_strategy_is_warmed_up_on_the_bars_before_the_day_with_orders_refused(tmp_path: Path) -> None:
+    strategy = WarmedEma(trade_in_warmup=False)
+    engine = build(tmp_path, ticks([(at(9, 15, 5), FUT, 24000.0, 23999.9, 24000.1)]), strategy)
+    asked: list[tuple[str, int]] = []
+    engine.history = history(asked)
+    engine.run(threading.Event())
+    assert asked == [(FUT.symbol, 30)]  # only what the strategy asked for
+    warm = [start for start, warming in strategy.seen if warming]
+    assert len(warm) == 30 and warm == sorted(warm) and warm[-1] < OPEN
+    assert strategy.seen[30] == (at(9, 15), False)  # then the day, live
+    assert not strategy.ctx.warming_up and engine.orders == 0
+
+
+def test_an_order_during_the_warm_up_is_a_strategy_error_that_names_the_fix(tmp_path: Path) -> None:
+    strategy = WarmedEma(trade_in_warmup=True)
+    engine = build(tmp_path, ticks([(at(9, 15, 5), FUT, 24000.0, 23999.9, 24000.1)]), strategy)
+    engine.history = history([])
+    with pytest.raises(StrategyError, match=r"no orders during the warm-up .*check self.ctx.warming_up"):
+        engine.run(threading.Event())
+    assert engine.status is Status.FAILED and engine.orders == 0

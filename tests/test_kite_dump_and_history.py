@@ -19,7 +19,7 @@ from dateutil.tz import tzoffset
 
 from engines.artifacts.layout import ArtifactPaths
 from engines.kite.errors import KiteError
-from engines.kite.history import warmup_bars
+from engines.kite.history import recorded_warmup, warmup_bars
 from engines.kite.instruments import load_kite_master
 from engines.market.calendar import IST, at_ist, ist, ms
 from engines.market.instruments import COLUMNS, Instrument, InstrumentMaster, Kind
@@ -230,6 +230,9 @@ def test_warmup_bars_are_cached_for_the_day_in_ist(tmp_path: Path) -> None:
     assert warmup_bars(replay, paths, nifty(), DAY, 20) == first[-20:] and replay.calls == []
     more = warmup_bars(replay, paths, nifty(), DAY, 500)  # more than the cache holds: fetched again
     assert len(more) == 500 and more[-60:] == first and len(replay.calls) == 1
+    # A replay or backtest of the day reads the cache and never asks Kite; a day without one has none.
+    assert recorded_warmup(paths, nifty(), DAY, 60) == more[-60:]
+    assert recorded_warmup(ArtifactPaths(tmp_path / "sim-day"), nifty(), DAY, 60) == []
 
 
 def test_warmup_walks_back_over_holidays_and_stops_for_a_new_contract(tmp_path: Path) -> None:

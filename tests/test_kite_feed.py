@@ -109,7 +109,7 @@ def test_engines_of_one_process_share_one_connection_and_each_gets_its_instrumen
     emu: KiteEmulator, market: MarketSimulator
 ) -> None:
     master = market.master
-    hub, (fno, options) = feeds(emu, 2)
+    _, (fno, options) = feeds(emu, 2)
     future, index = master.current_future("NIFTY"), master.index("NIFTY")
     before = sum(1 for e in emu.log() if e.get("event") == "connect")
     try:
@@ -124,13 +124,14 @@ def test_engines_of_one_process_share_one_connection_and_each_gets_its_instrumen
         connects = sum(1 for e in emu.log() if e.get("event") == "connect") - before
         assert connects == 1
     finally:
-        hub.close()
+        fno.close()
+        options.close()
 
 
 def test_a_dropped_socket_reconnects_resubscribes_and_ticks_resume(
     emu: KiteEmulator, market: MarketSimulator
 ) -> None:
-    hub, (feed,) = feeds(emu, 1)
+    _, (feed,) = feeds(emu, 1)
     try:
         feed.subscribe([market.master.current_future("BANKNIFTY")])
         feed.open(ms(now_ist()))
@@ -140,7 +141,7 @@ def test_a_dropped_socket_reconnects_resubscribes_and_ticks_resume(
         assert "dropped" in events and "reconnected" in events
         assert ticks >= 2  # resubscribed: ticks came back
     finally:
-        hub.close()
+        feed.close()
 
 
 def test_a_malformed_frame_is_counted_and_skipped(emu: KiteEmulator, market: MarketSimulator) -> None:
@@ -155,13 +156,13 @@ def test_a_malformed_frame_is_counted_and_skipped(emu: KiteEmulator, market: Mar
         assert "dropped" not in events  # our parser skips it: the connection stays up
         assert ticks >= 1
     finally:
-        hub.close()
+        feed.close()
 
 
 def test_a_silent_feed_is_reported_then_fails_past_its_limit(
     emu: KiteEmulator, market: MarketSimulator
 ) -> None:
-    hub, (feed,) = feeds(emu, 1, warn_s=1.0, limit_s=3.0)
+    _, (feed,) = feeds(emu, 1, warn_s=1.0, limit_s=3.0)
     try:
         feed.subscribe([market.master.current_future("NIFTY")])
         feed.open(ms(now_ist()))
@@ -179,4 +180,4 @@ def test_a_silent_feed_is_reported_then_fails_past_its_limit(
         assert FeedFailure("x").exit_code == 4
     finally:
         emu.fault("resume")
-        hub.close()
+        feed.close()

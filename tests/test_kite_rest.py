@@ -265,8 +265,6 @@ def test_kite_market_downloads_the_dump_once_and_reuses_it(tmp_path: Path, emu: 
     again = KiteMarket(config, paths, day=DAY, now=MORNING)
     assert list(again.master) == list(market.master) and len(dump_calls(emu)) == before + 2  # +1: raw above
     assert paths.kite_ratelimit("other").exists()
-    with pytest.raises(NotImplementedError, match=r"engines/kite/feed\.py"):
-        market.feed()
 
 
 def test_warmup_bars_come_from_the_sessions_before_in_ist_and_are_cached(

@@ -103,7 +103,7 @@ def test_missing_secrets_fail_only_when_the_feed_is_kite(tmp_path: Path) -> None
         "kite.yaml: not found; copy secrets/kite.example.yaml to it, fill in api_key and api_secret, "
         "then run: session login"
     )
-    assert results["config"].status is Status.FAIL  # the engines cannot run the Kite feed yet
+    assert results["config"].status is Status.PASS  # the config itself is fine: the secrets are missing
     assert results["token"].status is Status.FAIL
 
 
@@ -172,11 +172,25 @@ def test_time_check_fails_the_live_feed_on_a_holiday_and_warns_the_simulator(
         checks, "now_ist", lambda: datetime(2026, 11, 24, 10, 0, tzinfo=IST)
     )  # Guru Nanak Jayanti
     live = checks.check_time(context(tmp_path, kite_patch("http://127.0.0.1:9")))
-    assert live.status is Status.FAIL and "not an NSE trading day" in live.reason
+    assert (
+        live.status is Status.FAIL
+        and "not an NSE trading day (an NSE holiday (Prakash Gurpurb" in live.reason
+    )
+    assert live.reason.endswith("the live feed has no market today, nothing started")
+    emulated = kite_patch("http://127.0.0.1:9")
+    emulated["market_data"]["kite"]["emulator"] = True
+    waived = checks.check_time(context(tmp_path, emulated))
+    assert waived.status is Status.PASS and "the Kite emulator streams on any day" in waived.reason
     sim = checks.check_time(context(tmp_path, {"market_data": {"sim": {"date": "2026-11-23"}}}))
     assert sim.status is Status.WARN and "simulating 2026-11-23" in sim.reason
     monkeypatch.setattr(checks, "now_ist", lambda: datetime(2026, 11, 23, 10, 0, tzinfo=IST))
     assert checks.check_time(context(tmp_path, kite_patch("http://127.0.0.1:9"))).status is Status.PASS
+    monkeypatch.setattr(checks, "now_ist", lambda: datetime(2026, 11, 23, 8, 40, tzinfo=IST))
+    early = checks.check_time(context(tmp_path, kite_patch("http://127.0.0.1:9")))
+    assert early.status is Status.PASS and early.reason.endswith("the engines wait for the open at 09:15 IST")
+    monkeypatch.setattr(checks, "now_ist", lambda: datetime(2026, 11, 23, 15, 31, tzinfo=IST))
+    late = checks.check_time(context(tmp_path, kite_patch("http://127.0.0.1:9")))
+    assert late.status is Status.FAIL and "today's session is over" in late.reason
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="ownership repair is what root does")

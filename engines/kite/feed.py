@@ -103,8 +103,14 @@ class TickerHub:
             self._started = True
             self._ticker.connect(threaded=True)
 
-    def close(self) -> None:
-        if self._started:
+    def detach(self, feed: KiteFeed) -> None:
+        """A feed is done; the connection closes with the last one (an engine that stops early leaves it
+        to the others)."""
+        with self._lock:
+            if feed in self._feeds:
+                self._feeds.remove(feed)
+            last = not self._feeds
+        if last and self._started:
             reactor.callFromThread(self._ticker.close)
 
     # --- the reactor thread --------------------------------------------------------------------------
@@ -231,7 +237,7 @@ class KiteFeed:
                 return out
 
     def close(self) -> None:
-        self._hub.close()
+        self._hub.detach(self)
 
     # --- the hub's side ------------------------------------------------------------------------------
 

@@ -82,6 +82,13 @@ def warmup_bars(
 Row = list[Any]  # [start ISO, open, high, low, close, volume]
 
 
+def recorded_warmup(paths: ArtifactPaths, instrument: Instrument, day: date, count: int) -> list[Bar]:
+    """The warm-up bars a Kite day cached under `paths` (a replay or backtest of that day gets the bars the
+    live day got, without Kite); none when the day had none."""
+    cached = _read_cache(paths.history(day, instrument.token), instrument, day)
+    return [_bar(instrument, row) for row in cached[0][-count:]] if cached is not None and count > 0 else []
+
+
 def _read_cache(path: Path, instrument: Instrument, day: date) -> tuple[list[Row], bool] | None:
     """The cached rows and whether they are all there are; None when there is no usable cache."""
     try:

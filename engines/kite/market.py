@@ -1,7 +1,10 @@
 """KiteMarket: the live market as a MarketSource (engines/market/source.py): Kite's instrument dump as the
-day's master, the wall clock, warm-up bars from Kite's history, and (to come) the ticker feed.
+day's master, the wall clock, warm-up bars from Kite's history, and the ticker feed.
 
     KiteMarket(config, paths) -> .master, .clock(), .warmup(instrument, count), .rest, .feed()
+
+Every feed of one KiteMarket (one per process: the single layout's three engines) shares one ticker
+connection (feed.py's TickerHub), opened by the first subscription and closed with the last feed.
 
 Building one checks the access token without the network first (present, for this api_key, not past its
 06:00 IST expiry: a KiteTokenError says to run `session login`), then loads the day's master: the cached
@@ -11,14 +14,18 @@ engines on the artifacts directory (ratelimit.py).
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import date, datetime
 from pathlib import Path
+
+from pydantic import SecretStr
 
 from engines.artifacts.layout import ArtifactPaths
 from engines.clock import Clock, WallClock
 from engines.config import Config
 from engines.kite.errors import KiteTokenError
+from engines.kite.feed import KiteFeed, TickerHub
 from engines.kite.history import warmup_bars
 from engines.kite.instruments import load_kite_master
 from engines.kite.ratelimit import KiteLimits
@@ -28,6 +35,14 @@ from engines.market.calendar import at_ist, now_ist
 from engines.market.feed import Feed
 from engines.market.instruments import Instrument, InstrumentMaster
 from engines.quotes import Bar
+
+log = logging.getLogger("kite")
+
+
+def token_of(secrets: KiteSecrets) -> SecretStr:
+    if secrets.access_token is None:  # KiteMarket checked it: unreachable
+        raise KiteTokenError("no access_token; run: session login")
+    return secrets.access_token
 
 
 class KiteMarket:
@@ -70,11 +85,16 @@ class KiteMarket:
         )
         self.ws_root = config.market_data.kite.ws_root
         self.master: InstrumentMaster = load_kite_master(self.rest, paths, self.day)
+        self.replayable = False  # what the ticker sent is gone: a restarted engine resumes from now
+        self._silence = (config.market_data.kite.silence_warn_s, config.market_data.kite.silence_limit_s)
+        self._hub: TickerHub | None = None
 
     def feed(self) -> Feed:
-        # TODO(lead): the live ticker feed is engines/kite/feed.py (KiteTicker on self.ws_root); return one
-        # per engine here, subscribed to nothing yet, as SimFeed and ReplayFeed are.
-        raise NotImplementedError("the live Kite feed is engines/kite/feed.py (in progress)")
+        if self._hub is None:
+            self._hub = TickerHub(
+                self.secrets.api_key.get_secret_value(), token_of(self.secrets), self.ws_root, log
+            )
+        return KiteFeed(self._hub, *self._silence)
 
     def clock(self) -> Clock:
         return WallClock()

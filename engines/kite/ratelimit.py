@@ -26,7 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from engines.artifacts.layout import ArtifactPaths
-from engines.errors import EngineFailure
+from engines.errors import EngineFailure, StopRequested
 
 MARGIN_S = 0.05  # added to every window: scheduling and network jitter between the slot and Kite
 
@@ -56,7 +56,7 @@ KITE_LIMITS = {
 }
 
 
-class LimiterStopped(Exception):
+class LimiterStopped(StopRequested):
     """The stop event was set while waiting for a slot: no request was made."""
 
 

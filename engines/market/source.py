@@ -6,6 +6,7 @@ One source serves every engine of a process (the single layout runs three), each
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -13,13 +14,15 @@ from engines.artifacts.layout import ArtifactPaths
 from engines.clock import Clock, SimClock
 from engines.config import Config, FeedKind
 from engines.errors import ConfigError
+from engines.kite.history import recorded_warmup
 from engines.market.calendar import at_ist, ms
 from engines.market.feed import Feed
-from engines.market.instruments import InstrumentMaster
+from engines.market.instruments import Instrument, InstrumentMaster
 from engines.market.recording import read_recording
 from engines.market.replay import ReplayFeed
 from engines.market.sim import MarketSimulator, SimFeed, SimSession
 from engines.market.ticks import TickBatch
+from engines.quotes import Bar
 
 
 class MarketSource(Protocol):
@@ -36,6 +39,10 @@ class MarketSource(Protocol):
         ...
 
     def clock(self) -> Clock: ...
+
+    def warmup(self, instrument: Instrument, count: int) -> list[Bar]:
+        """Up to `count` of the instrument's latest minute bars before the day (Strategy.warmup)."""
+        ...
 
 
 class SimMarket:
@@ -59,18 +66,27 @@ class SimMarket:
     def clock(self) -> Clock:
         return SimClock(ms(at_ist(self._session.day, self._session.market_open)), self._speed)
 
+    def warmup(self, instrument: Instrument, count: int) -> list[Bar]:
+        return []  # the simulated day has no sessions before it
+
 
 class RecordedMarket:
     """A recorded day: its master and its ticks, replayed at `speed` (inf: as fast as the engine goes)."""
 
     def __init__(
-        self, master: InstrumentMaster, recording: list[TickBatch], open_ms: int, speed: float
+        self,
+        master: InstrumentMaster,
+        recording: list[TickBatch],
+        open_ms: int,
+        speed: float,
+        history: ArtifactPaths | None = None,
     ) -> None:
         self.master = master
         self.replayable = True
         self._recording = recording
         self._open_ms = open_ms
         self._speed = speed
+        self._history = history  # where the recorded day's warm-up bars are cached (a Kite day has them)
 
     @classmethod
     def from_artifacts(cls, artifacts: Path, config: Config) -> RecordedMarket:
@@ -89,6 +105,7 @@ class RecordedMarket:
             read_recording(directory),
             open_ms,
             config.market_data.sim.speed,
+            ArtifactPaths(artifacts),
         )
 
     def feed(self) -> Feed:
@@ -97,16 +114,27 @@ class RecordedMarket:
     def clock(self) -> Clock:
         return SimClock(self._open_ms, self._speed)
 
+    def warmup(self, instrument: Instrument, count: int) -> list[Bar]:
+        if self._history is None:
+            return []
+        return recorded_warmup(self._history, instrument, self.master.day, count)
 
-def open_market(config: Config, paths: ArtifactPaths) -> MarketSource:
+
+def open_market(config: Config, paths: ArtifactPaths, stop: threading.Event | None = None) -> MarketSource:
+    """The market of `config`'s day for this process's engines (`stop` ends a wait on Kite's limits)."""
     feed = config.market_data.feed
     if feed is FeedKind.SIM:
         return SimMarket(config, paths)
-    if feed is FeedKind.REPLAY and config.market_data.replay.recording is not None:
-        market = RecordedMarket.from_artifacts(config.market_data.replay.recording, config)
-        market.master.write(paths.instruments(config.trading_date()))
-        return market
-    raise ConfigError(
-        f"market_data.feed: {config.market_data.feed.value!r} is not available in the engines yet "
-        f"(only 'sim' and 'replay')"
-    )
+    if feed is FeedKind.KITE:
+        from engines.kite.market import KiteMarket  # the network client: only on the Kite feed
+
+        return KiteMarket(config, paths, day=config.trading_date(), stop=stop)
+    recording = config.market_data.replay.recording
+    if recording is None:
+        raise ConfigError(
+            "market_data.replay.recording: the replay feed needs the artifacts directory of the day to "
+            "replay (it holds market/<date>/)"
+        )
+    market = RecordedMarket.from_artifacts(recording, config)
+    market.master.write(paths.instruments(config.trading_date()))
+    return market

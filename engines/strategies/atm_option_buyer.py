@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from engines.market.instruments import Kind
 from engines.money import rupees_to_paise
-from engines.strategies.api import Bar, Strategy, StrategyParams
+from engines.strategies.api import Bar, Instrument, Strategy, StrategyParams
 from engines.strategies.indicators import describe_ema, ema_cross
 
 
@@ -33,6 +33,9 @@ class AtmOptionBuyer(Strategy):
 
     params: AtmOptionBuyer.Params
 
+    def warmup(self, instrument: Instrument) -> int:
+        return 3 * self.params.slow_ema if instrument.kind is Kind.INDEX else 0  # the index's EMAs only
+
     def on_bar(self, bar: Bar) -> None:
         instrument = bar.instrument
         if instrument.kind is Kind.INDEX and instrument.underlying:
@@ -44,7 +47,7 @@ class AtmOptionBuyer(Strategy):
         p = self.params
         emas = self.state.setdefault(bar.instrument.symbol, {})
         crossed = ema_cross(emas, bar.close, p.fast_ema, p.slow_ema)
-        if not crossed:
+        if not crossed or self.ctx.warming_up:
             return
         wanted = Kind.CE if crossed > 0 else Kind.PE
         reason = (

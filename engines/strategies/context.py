@@ -2,7 +2,8 @@
 
 Every request is journalled as a signal (with the strategy's reason) and written to signals.csv, then
 handed to the desk, which checks it and works it; the strategy hears about fills and rejections through
-its hooks. Requests are refused while the engine re-delivers `on_stop`: a stopping engine places nothing.
+its hooks. Requests are refused during the warm-up (`warming_up`: on_bar sees bars of the days before) and
+in `on_stop` (a stopping engine places nothing).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Context:
         self.log = log
         self.now_ms = 0  # the engine sets it to the moment being processed
         self.stopping = False
+        self.warming_up = False  # on_bar is being fed the days before the open (Strategy.warmup)
         self._desk = desk
         self._quotes = quotes
         self._master = master
@@ -209,6 +211,11 @@ class Context:
     def _check(self) -> None:
         if self.stopping:
             raise StrategyError(f"{self.strategy}: no orders in on_stop: the engine is stopping")
+        if self.warming_up:
+            raise StrategyError(
+                f"{self.strategy}: no orders during the warm-up (those bars are history): check "
+                f"self.ctx.warming_up in on_bar"
+            )
 
     def _signal(self, signal: Signal) -> None:
         self._recorder.signal(signal, self.now_ms, self.strategy)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from engines.strategies.api import Bar, Strategy, StrategyParams
+from engines.strategies.api import Bar, Instrument, Strategy, StrategyParams
 from engines.strategies.indicators import describe_ema, ema_cross
 from engines.strategies.sizing import entry_size
 
@@ -30,6 +30,9 @@ class EmaCross(Strategy):
 
     params: EmaCross.Params
 
+    def warmup(self, instrument: Instrument) -> int:
+        return 3 * self.params.slow_ema if instrument.tradable else 0  # an EMA settles in ~3 periods
+
     def on_bar(self, bar: Bar) -> None:
         instrument, p = bar.instrument, self.params
         if not instrument.tradable:
@@ -37,7 +40,7 @@ class EmaCross(Strategy):
         emas = self.state.setdefault(instrument.symbol, {})
         crossed = ema_cross(emas, bar.close, p.fast_ema, p.slow_ema)
         size = entry_size(instrument, bar.close, p.lots, p.order_value)
-        if not crossed or size <= 0:
+        if not crossed or size <= 0 or self.ctx.warming_up:
             return
         direction = "above" if crossed > 0 else "below"
         emas_now = describe_ema(emas, p.fast_ema, p.slow_ema)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from engines.strategies.api import Bar, Strategy, StrategyParams
+from engines.strategies.api import Bar, Instrument, Strategy, StrategyParams
 from engines.strategies.indicators import rsi
 from engines.strategies.sizing import entry_size
 
@@ -34,12 +34,15 @@ class RsiReversion(Strategy):
 
     params: RsiReversion.Params
 
+    def warmup(self, instrument: Instrument) -> int:
+        return 3 * self.params.period + 1 if instrument.tradable else 0  # Wilder's smoothing settles
+
     def on_bar(self, bar: Bar) -> None:
         instrument, p = bar.instrument, self.params
         if not instrument.tradable:
             return
         value = rsi(self.state.setdefault(instrument.symbol, {}), bar.close, p.period)
-        if value is None:
+        if value is None or self.ctx.warming_up:
             return
         held = self.ctx.position(instrument)
         size = entry_size(instrument, bar.close, p.lots, p.order_value)
