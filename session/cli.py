@@ -276,7 +276,9 @@ def run(args: argparse.Namespace, timings: Timings) -> int:
     uid, gid = (CONTAINER_UID, CONTAINER_GID) if os.geteuid() == 0 else (os.getuid(), os.getgid())
     layout = Layout(args.layout)
     engines = tuple(e.value for e in config.engines.enabled()) if config else ()
-    compose = Compose(PROJECT_DIR, args.project_name, _compose_env(args, config, uid, gid))
+    compose = Compose(
+        PROJECT_DIR, args.project_name, _compose_env(args, config, uid, gid), compose_overrides(config)
+    )
 
     results = run_checks(
         CheckContext(
@@ -306,7 +308,7 @@ def run(args: argparse.Namespace, timings: Timings) -> int:
         log.info("dry run: checks passed, nothing started")
         return 0
 
-    day = config.market_data.sim.trading_date()
+    day = config.trading_date()
     paths = ArtifactPaths(config.artifacts_dir.resolve())
     if args.fresh:
         archived = archive_artifacts(paths.root)
@@ -339,6 +341,18 @@ def archive_artifacts(root: Path) -> Path | None:
     return target
 
 
+def compose_overrides(config: Config | None) -> list[str]:
+    """The compose files laid over compose.yaml for this config (their headers say what each does)."""
+    files = []
+    if config is not None and config.strategies_dir is not None:
+        files.append("docker/compose.strategies.yaml")
+    if config is not None and config.market_data.feed is FeedKind.KITE:
+        files.append("docker/compose.kite.yaml")
+        if config.market_data.kite.emulator:
+            files.append("docker/compose.kite-emulated.yaml")
+    return files
+
+
 def _compose_env(args: argparse.Namespace, config: Config | None, uid: int, gid: int) -> dict[str, str]:
     """compose.yaml's variables for this run (paths are absolute: compose resolves them itself)."""
     env = {
@@ -353,9 +367,10 @@ def _compose_env(args: argparse.Namespace, config: Config | None, uid: int, gid:
         env |= {
             "PAPERFLEET_ARTIFACTS_DIR": str(config.artifacts_dir.resolve()),
             "PAPERFLEET_SECRETS_DIR": str(config.secrets_dir.resolve()),
-            "PAPERFLEET_DATE": config.market_data.sim.trading_date().isoformat(),
-            "PAPERFLEET_NETWORK_MODE": "none" if config.market_data.feed is FeedKind.SIM else "bridge",
+            "PAPERFLEET_DATE": config.trading_date().isoformat(),
         }
+        if config.strategies_dir is not None:
+            env["PAPERFLEET_STRATEGIES_HOST_DIR"] = str(config.strategies_dir)
     return env
 
 

@@ -42,13 +42,21 @@ class Exited:
 
 
 class Compose:
-    def __init__(self, project_dir: Path, project_name: str, env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        project_dir: Path,
+        project_name: str,
+        env: Mapping[str, str],
+        overrides: Sequence[str] = (),
+    ) -> None:
+        """`overrides`: compose files (relative to `project_dir`) laid over compose.yaml, in order."""
         os.environ.update(env)
         self.project_name = project_name
+        self.files = ["compose.yaml", *overrides]
         # Every profile is active: the controller always names the services it starts, and the profiled
         # ones (single, eod) must be visible to config, run and down.
         self.docker = DockerClient(
-            compose_files=[project_dir / "compose.yaml"],
+            compose_files=[project_dir / name for name in self.files],
             compose_project_directory=project_dir,
             compose_project_name=project_name,
             compose_profiles=["single", "eod"],

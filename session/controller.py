@@ -3,10 +3,11 @@
     compose up (layout's services) -> watch exit events + live status -> stop -> save logs
     -> session record -> EOD one-shot container -> compose down
 
-Stop policy: every engine exiting 0 at the close ends the day normally; an engine exiting non-zero
-(a crash, or `docker kill`) is logged as an ERROR and the others are stopped (SIGTERM, 10 s grace,
-then SIGKILL); SIGTERM/SIGINT to the controller stops them all the same way. EOD runs in every case,
-so the report shows what happened. Exit 0, or 1 when an engine or the EOD job failed.
+Stop policy: every engine exiting 0 at the close ends the day normally; an engine exiting non-zero (a crash,
+a failed live feed (exit 4: the day ends as `feed_failed`), or `docker kill`) is logged as an ERROR with
+what its code means, and the others are stopped (SIGTERM, 10 s grace, then SIGKILL); SIGTERM/SIGINT to the
+controller stops them all the same way. EOD runs in every case, so the report shows what happened. Exit 0,
+or 1 when an engine or the EOD job failed.
 """
 
 from __future__ import annotations
@@ -47,7 +48,19 @@ class EndedBy(StrEnum):
     CLOSE = "close"
     SIGNAL = "signal"
     ENGINE_FAILED = "engine_failed"
+    FEED_FAILED = "feed_failed"  # an engine exited 4: the live feed went silent past its limit
     START_FAILED = "start_failed"
+
+
+FAILED = (EndedBy.ENGINE_FAILED, EndedBy.FEED_FAILED, EndedBy.START_FAILED)
+# What an engine's exit code means (docs/contract.md), for the log line that reports it.
+EXIT_MEANINGS = {
+    1: "a runtime failure",
+    2: "a configuration error",
+    4: "a feed failure: the live feed stopped delivering",
+    137: "killed (SIGKILL)",
+}
+FEED_EXIT = 4
 
 
 def services_for(layout: Layout, engines: Sequence[str]) -> tuple[str, ...]:
@@ -115,7 +128,7 @@ class DayRun:
         finally:
             watcher.close()
             self.compose.down()
-        failed = ended_by in (EndedBy.ENGINE_FAILED, EndedBy.START_FAILED)
+        failed = ended_by in FAILED
         code = 1 if failed or not eod_ok else 0
         log.info("day over: ended by %s; exit %d; timings: %s", ended_by.value, code, self.timings.summary())
         return code
@@ -157,10 +170,11 @@ class DayRun:
                     log.info("%s exited 0", exited.service)
                     continue
                 log.error(
-                    "engine %s (container %s) exited with code %d%s",
+                    "engine %s (container %s) exited with code %d (%s)%s",
                     exited.service,
                     exited.container_id[:12],
                     exited.exit_code,
+                    EXIT_MEANINGS.get(exited.exit_code, "a failure"),
                     ": stopping the others" if failed is None and running else "",
                 )
                 failed = failed or exited.service
@@ -178,7 +192,7 @@ class DayRun:
         self.timings.mark("all exited")
         self._board.update(self._engine_exits(exits), force=True)
         if failed is not None:
-            return EndedBy.ENGINE_FAILED
+            return EndedBy.FEED_FAILED if exits[failed] == FEED_EXIT else EndedBy.ENGINE_FAILED
         return EndedBy.SIGNAL if self._stop.is_set() else EndedBy.CLOSE
 
     def _drain(self, watcher: ExitWatcher, running: dict[str, Started], poll: bool) -> list[Exited]:
@@ -269,7 +283,7 @@ class DayRun:
             "ended_at": now_ist().isoformat(),
             "ended_by": ended_by.value,
             "engines": engines,
-            "exit_code": 1 if ended_by in (EndedBy.ENGINE_FAILED, EndedBy.START_FAILED) else 0,
+            "exit_code": 1 if ended_by in FAILED else 0,
         }
         path = self.plan.paths.session_outcome(self.plan.day)
         write_json_atomic(path, record, durable=True)

@@ -215,8 +215,8 @@ def test_an_engine_failing_mid_day_stops_the_others_and_still_reports(tmp_path: 
         result = failing.run("--layout", "multi", "--speed", "600")
         assert result.returncode == 1
         assert re.search(
-            r"ERROR +session \| engine fno \(container [0-9a-f]{12}\) exited with code 1: "
-            r"stopping the others",
+            r"ERROR +session \| engine fno \(container [0-9a-f]{12}\) exited with code 1 "
+            r"\(a runtime failure\): stopping the others",
             result.stderr,
         ), result.stderr[-4000:]
         assert stopped_within(result.stderr) and max(stopped_within(result.stderr)) < 10
@@ -237,7 +237,9 @@ def test_docker_kill_of_an_engine_is_an_error_and_the_others_stop(small_day: Day
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1, stderr[-4000:]
     assert re.search(
-        r"ERROR +session \| engine equity \(container [0-9a-f]{12}\) exited with code 137", stderr
+        r"ERROR +session \| engine equity \(container [0-9a-f]{12}\) exited with code 137 "
+        r"\(killed \(SIGKILL\)\)",
+        stderr,
     )
     assert stopped_within(stderr) and max(stopped_within(stderr)) < 10
     record = assert_day_reported(small_day, "engine_failed")

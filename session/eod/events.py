@@ -123,6 +123,11 @@ def outcome(
         )
     elif ended_by == "engine_failed":
         notes.append("An engine failed, and the session stopped the others.")
+    elif ended_by == "feed_failed":
+        notes.append(
+            "The live feed failed (an engine exited 4: no ticks past market_data.kite.silence_limit_s), "
+            "and the session stopped the others."
+        )
     elif ended_by == "start_failed":
         notes.append("The containers did not start: nothing traded.")
     else:
@@ -133,7 +138,8 @@ def outcome(
         checkpoint = checkpoints.get(name)
         status = checkpoint["status"] if checkpoint else "missing"
         if exits.get(name) not in (None, 0):
-            notes.append(f"{name}: its container exited with code {exits[name]}.")
+            feed = " (the live feed failed)" if exits[name] == 4 else ""
+            notes.append(f"{name}: its container exited with code {exits[name]}{feed}.")
             complete = False
         if status == "missing":
             notes.append(
