@@ -14,7 +14,7 @@ from typing import Protocol
 from engines.market.calendar import ms, now_ist
 
 PACED_SPAN_MS = 1_000  # a paced clock reads a second of market at a time, so progress stays smooth
-LIVE_SPAN_MS = 250  # a live engine looks at what arrived four times a second
+LIVE_SPAN_MS = 10  # a live engine takes what arrived every 10 ms: a frame's quotes are current within that
 
 
 class Clock(Protocol):

@@ -221,24 +221,25 @@ class SimConfig(Frozen):
     date: dt.date | None = None  # default: the last trading day on or before today (IST)
     tick_interval_s: Annotated[int, Field(ge=1, le=60)] = 1  # Kite full mode is about one tick a second
 
-    @model_validator(mode="after")
-    def _a_trading_day(self) -> SimConfig:
+    def check_trading_day(self) -> None:
+        """The simulator plays NSE trading days only (a replay plays whatever day was recorded)."""
         if self.date is None:
-            return self
+            return
         calendar = NseCalendar()
         try:
             closed = calendar.why_closed(self.date)
         except RuleError as exc:
-            raise _rule_error("date", self.date.isoformat(), f"cannot be used: {exc}") from None
+            raise _rule_error(
+                "market_data.sim.date", self.date.isoformat(), f"cannot be used: {exc}"
+            ) from None
         if closed:
             before = calendar.previous_trading_day(self.date)
             after = calendar.next_trading_day(self.date)
             raise _rule_error(
-                "date",
+                "market_data.sim.date",
                 self.date.isoformat(),
                 f"is not a trading day ({closed}); the nearest are {before} and {after}",
             )
-        return self
 
     def trading_date(self) -> dt.date:
         return self.date or NseCalendar().last_trading_day(now_ist().date())
@@ -333,6 +334,7 @@ class Config(Frozen):
         if self.engines.options.enabled and not self.trading.options_underlyings:
             raise _rule_error("trading.options_underlyings", [], "is empty but engines.options is enabled")
         if self.market_data.feed is FeedKind.SIM:
+            self.market_data.sim.check_trading_day()
             for i, symbol in enumerate(self.trading.equity_universe):
                 if symbol not in STOCKS:
                     raise _rule_error(f"trading.equity_universe[{i}]", symbol, _unknown_stock_hint(symbol))

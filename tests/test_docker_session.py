@@ -286,7 +286,7 @@ def test_a_bad_config_fails_the_checks_and_starts_nothing(tmp_path: Path) -> Non
 
 
 def test_a_missing_secret_with_the_kite_feed_fails_the_checks(tmp_path: Path) -> None:
-    kite = make_day(tmp_path, {"market_data": {"feed": "kite"}})
+    kite = make_day(tmp_path, {"market_data": {"feed": "kite", "sim": {"date": None}}})  # kite: today
     result = kite.run("--layout", "multi", timeout=120)
     assert result.returncode == 3
     assert re.search(r"check secrets +FAIL: .*secrets/kite\.yaml: not found", result.stderr)

@@ -58,7 +58,7 @@ def test_a_kite_fed_day_runs_in_one_process_against_the_emulator(tmp_path: Path)
     assert all(s["ticks"] > 0 for s in summaries.values()), summaries
 
     # One ticker connection for the process's three engines; history asked for; no order route, ever.
-    assert sum(1 for r in requests if r.get("event") == "connect") == 1
+    assert [r["status"] for r in requests if r.get("event") == "connect"] == [101]
     assert any(r.get("route") == "/instruments/historical/{instrument_token}/{interval}" for r in requests)
     assert sum(1 for r in requests if r.get("route") == "/instruments") == 1  # one dump for the day
     assert [r for r in requests if r.get("order_route")] == []
@@ -92,6 +92,8 @@ def test_a_kite_fed_day_runs_in_one_process_against_the_emulator(tmp_path: Path)
     assert eod.returncode == 0, eod.stderr[-3000:]
     report = json.loads((day.artifacts / "reports" / "daily" / f"{day.date}.json").read_text())
     assert set(report["engines"]) == {"fno", "equity", "options"}
+    # The daily backtest replays the recorded Kite day (warm-up bars from the day's cache) and compares.
+    assert report["backtest"]["status"] == "ok", report["backtest"]
 
     assert CANARY not in engines.stdout + engines.stderr + eod.stdout + eod.stderr
     assert files_holding(day.artifacts, CANARY) == [] and CANARY not in log.read_text()

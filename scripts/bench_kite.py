@@ -1,0 +1,335 @@
+"""Benchmark of the live Kite path: the emulator's socket -> KiteTicker (the official client's connection) ->
+our frame parser -> the engine's feed -> quotes, bars -> the strategy -> risk -> paper fill -> artifacts.
+
+    .venv/bin/python scripts/bench_kite.py [--instruments 3000] [--live-s 150] [--speed 20] [--burst-s 30]
+
+The Kite emulator runs as its own process on loopback (`python -m engines.kite.emulator`), the engine (the
+fno engine's assembly with the config's EMA crossover, its universe replaced by the first --instruments of
+the day's dump: futures, options and stocks, all subscribed in full mode on one connection) in this one.
+It prints, each with a JSON line:
+
+1. live, the emulator at market speed (every instrument ticks once a second), for --live-s seconds:
+   - frame -> quotes: from a frame's arrival on the socket (the hub's callback) to the engine having folded
+     its ticks into its quotes (the start of the engine's next read after the one that took them), per
+     frame: median, p99, max;
+   - minute -> decision: from each minute boundary (wall clock) to the strategy's last on_bar of that
+     minute having returned: every sample (a live run has one a minute);
+2. the same decision time over many minutes: the engine on the simulator at full speed with the same
+   instruments (one tick a second each), the time from a minute's moment starting to its last on_bar
+   returning: median, p99, max over --sim-minutes minutes;
+3. throughput: the emulator at --speed market seconds per second for --burst-s seconds: ticks per second
+   the hub received from the socket and the engine took into its strategy's quotes and bars.
+It prints figures; it asserts nothing. Warm-up bars are off (3,000 instruments would take 1,000 s of
+Kite's 3 requests/s history limit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pydantic import SecretStr  # noqa: E402
+
+from engines.artifacts.layout import ArtifactPaths  # noqa: E402
+from engines.assembly import assemble  # noqa: E402
+from engines.config import EngineName, load_config  # noqa: E402
+from engines.engine import Engine  # noqa: E402
+from engines.kite.market import KiteMarket  # noqa: E402
+from engines.kite.secrets import KiteSecrets, write_kite_secrets  # noqa: E402
+from engines.market.calendar import MINUTE_MS, now_ist  # noqa: E402
+from engines.market.instruments import Instrument  # noqa: E402
+from engines.market.source import SimMarket  # noqa: E402
+from engines.market.ticks import TickBatch  # noqa: E402
+from engines.quotes import Bar  # noqa: E402
+from engines.universe import FixedUniverse  # noqa: E402
+
+API_KEY, API_SECRET, TOKEN = "benchkey", "bench-secret-0123456789", "bench-access-token-0123456789abcdef"
+
+
+def start_emulator(scratch: Path, speed: float) -> tuple[subprocess.Popen[str], int]:
+    credentials = scratch / f"credentials-{speed:g}.yaml"
+    credentials.write_text(
+        yaml.safe_dump({"api_key": API_KEY, "api_secret": API_SECRET, "access_token": TOKEN})
+    )
+    credentials.chmod(0o600)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "engines.kite.emulator",
+            "--credentials",
+            str(credentials),
+            "--speed",
+            str(speed),
+            "--log-level",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    port = int(json.loads(process.stdout.readline())["port"])
+    return process, port
+
+
+def write_config(scratch: Path, port: int, minutes: int) -> Path:
+    now = now_ist()
+    start = now.replace(second=0, microsecond=0)
+    close = start + timedelta(minutes=minutes)
+    secrets = scratch / "secrets"
+    secrets.mkdir(exist_ok=True)
+    write_kite_secrets(
+        secrets / "kite.yaml",
+        KiteSecrets(SecretStr(API_KEY), SecretStr(API_SECRET), SecretStr(TOKEN), now, SecretStr(API_KEY)),
+    )
+    raw = yaml.safe_load((ROOT / "configs" / "dev.yaml").read_text())
+    raw["artifacts_dir"] = str(scratch / f"artifacts-{port}")
+    raw["secrets_dir"] = str(secrets)
+    raw["session"] = {
+        "market_open_ist": f"{start:%H:%M}",
+        "square_off_ist": f"{close - timedelta(minutes=1):%H:%M}",
+        "market_close_ist": f"{close:%H:%M}",
+    }
+    raw["market_data"] = {
+        "feed": "kite",
+        "record": False,
+        "kite": {
+            "api_root": f"http://127.0.0.1:{port}",
+            "ws_root": f"ws://127.0.0.1:{port}",
+            "emulator": True,
+        },
+    }
+    raw["trading"]["equity_universe"] = ["RELIANCE"]
+    path = scratch / f"config-{port}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def pick(instruments: list[Instrument], count: int) -> list[Instrument]:
+    """Futures first, then stocks, then options: `count` of the dump's instruments."""
+    order = {"FUT": 0, "EQ": 1}
+    return sorted(instruments, key=lambda i: (order.get(i.kind.value, 2), i.token))[:count]
+
+
+class Probe:
+    """Wraps the engine's feed and strategy (instance attributes, so the engine's code is untouched)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.lock = threading.Lock()
+        self.arrived: list[float] = []  # perf_counter of each delivered frame, not yet taken
+        self.taken: list[float] = []  # frames the last read drained
+        self.frame_latency_ms: list[float] = []
+        self.received = 0
+        self.decisions_ms: list[float] = []
+        self._last_bar_minute = -1
+        self._last_bar_done = 0.0
+        feed: Any = engine.feed
+        deliver, read = feed.deliver, feed.read
+
+        def on_deliver(ticks: TickBatch) -> None:
+            with self.lock:
+                self.arrived.append(time.perf_counter())
+                self.received += len(ticks)
+            deliver(ticks)
+
+        def on_read(through: int, stop: threading.Event) -> TickBatch:
+            now = time.perf_counter()
+            self.frame_latency_ms += [(now - t) * 1000 for t in self.taken]
+            with self.lock:
+                self.taken, self.arrived = self.arrived, []
+            batch: TickBatch = read(through, stop)
+            return batch
+
+        feed.deliver, feed.read = on_deliver, on_read
+        on_bar = engine.strategy.on_bar
+        engine.strategy.on_bar = self._timed(on_bar)  # type: ignore[method-assign,assignment]
+
+    def _timed(self, on_bar: Callable[[Bar], None]) -> Callable[[Bar], None]:
+        def timed(bar: Bar) -> None:
+            on_bar(bar)
+            minute = bar.start_ms + MINUTE_MS  # the moment that closed this bar
+            if minute != self._last_bar_minute and self._last_bar_minute > 0:
+                self.decisions_ms.append(self._last_bar_done - self._last_bar_minute)
+            self._last_bar_minute = minute
+            self._last_bar_done = time.time() * 1000  # epoch ms, as the moments are
+
+        return timed
+
+
+def assemble_kite(config_path: Path, count: int) -> tuple[Engine, KiteMarket, int]:
+    config = load_config(config_path)
+    paths = ArtifactPaths(config.artifacts_dir)
+    market = KiteMarket(config, paths)
+    chosen = pick(list(market.master), count)
+    engine = assemble(EngineName.FNO, config, market, logging.getLogger("bench"))
+    assert engine is not None
+    engine.universe = FixedUniverse(chosen)
+    engine.history = None  # no warm-up: see the module's docstring
+    return engine, market, len(chosen)
+
+
+def pct(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"n": 0}
+    a = np.asarray(values)
+    return {
+        "n": len(values),
+        "median": round(float(np.median(a)), 2),
+        "p99": round(float(np.percentile(a, 99)), 2),
+        "max": round(float(a.max()), 2),
+    }
+
+
+def live(scratch: Path, count: int, seconds: float) -> None:
+    emulator, port = start_emulator(scratch, 1.0)
+    try:
+        engine, _, subscribed = assemble_kite(write_config(scratch, port, 30), count)
+        probe = Probe(engine)
+        stop = threading.Event()
+        runner = threading.Thread(target=engine.run, args=(stop,), daemon=True)
+        runner.start()
+        time.sleep(seconds)
+        stop.set()
+        runner.join(30)
+        engine.close()
+    finally:
+        emulator.terminate()
+        emulator.wait(10)
+    frames, decisions = pct(probe.frame_latency_ms[5:]), probe.decisions_ms
+    print(
+        f"live, {subscribed} instruments in full mode at one tick a second, {seconds:.0f} s: "
+        f"frame -> quotes median {frames.get('median')} ms, p99 {frames.get('p99')} ms, "
+        f"max {frames.get('max')} ms over {frames['n']} frames; "
+        f"minute -> decision {[round(d, 1) for d in decisions]} ms; "
+        f"{engine.ticks:,} ticks"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "kite_live",
+                "instruments": subscribed,
+                "frame_to_quotes_ms": frames,
+                "minute_to_decision_ms": [round(d, 2) for d in decisions],
+                "ticks": engine.ticks,
+            }
+        )
+    )
+
+
+def simulated_decisions(scratch: Path, count: int, minutes: int) -> None:
+    raw = yaml.safe_load((ROOT / "configs" / "dev.yaml").read_text())
+    raw |= {"artifacts_dir": str(scratch / "sim-artifacts")}
+    raw["market_data"] = {"feed": "sim", "record": False, "sim": {"date": "2026-11-27", "speed": "max"}}
+    close = (9 * 60 + 15) + minutes
+    raw["session"] = {
+        "market_open_ist": "09:15",
+        "square_off_ist": f"{(close - 1) // 60:02d}:{(close - 1) % 60:02d}",
+        "market_close_ist": f"{close // 60:02d}:{close % 60:02d}",
+    }
+    path = scratch / "sim.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    config = load_config(path)
+    market = SimMarket(config, ArtifactPaths(config.artifacts_dir))
+    engine = assemble(EngineName.FNO, config, market, logging.getLogger("bench"))
+    assert engine is not None
+    chosen = pick(list(market.master), count)
+    engine.universe = FixedUniverse(chosen)
+    moments: list[float] = []
+    moment = engine._moment
+
+    def timed(at_ms: int, at: TickBatch) -> None:
+        started = time.perf_counter()
+        moment(at_ms, at)
+        moments.append((time.perf_counter() - started) * 1000)
+
+    engine._moment = timed  # type: ignore[method-assign,assignment]
+    started = time.perf_counter()
+    engine.run(threading.Event())
+    wall = time.perf_counter() - started
+    engine.close()
+    figures = pct(moments[1:])  # the first moment, at the open, has no bars yet
+    print(
+        f"simulated, {len(chosen)} instruments, {minutes} minutes: minute -> decision median "
+        f"{figures['median']} ms, p99 {figures['p99']} ms, max {figures['max']} ms; {engine.ticks:,} ticks "
+        f"in {wall:.1f} s ({engine.ticks / wall:,.0f} ticks/s), {engine.orders} orders"
+    )
+    print(json.dumps({"bench": "kite_decision_sim", "instruments": len(chosen), "moment_ms": figures}))
+
+
+def burst(scratch: Path, count: int, speed: float, seconds: float) -> None:
+    emulator, port = start_emulator(scratch, speed)
+    try:
+        engine, _, subscribed = assemble_kite(write_config(scratch, port, 30), count)
+        probe = Probe(engine)
+        stop = threading.Event()
+        runner = threading.Thread(target=engine.run, args=(stop,), daemon=True)
+        runner.start()
+        time.sleep(5)  # connected and subscribed
+        received0, ticks0, started = probe.received, engine.ticks, time.perf_counter()
+        time.sleep(seconds)
+        wall = time.perf_counter() - started
+        received, ticks = probe.received - received0, engine.ticks - ticks0
+        stop.set()
+        runner.join(30)
+        engine.close()
+    finally:
+        emulator.terminate()
+        emulator.wait(10)
+    print(
+        f"throughput, {subscribed} instruments, emulator at {speed:g}x: the hub received "
+        f"{received / wall:,.0f} ticks/s, the engine took {ticks / wall:,.0f} ticks/s into quotes, bars "
+        f"and the strategy"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "kite_throughput",
+                "instruments": subscribed,
+                "speed": speed,
+                "received_per_s": round(received / wall),
+                "engine_ticks_per_s": round(ticks / wall),
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--instruments", type=int, default=3000)
+    parser.add_argument("--live-s", type=float, default=150)
+    parser.add_argument("--sim-minutes", type=int, default=120)
+    parser.add_argument("--speed", type=float, default=20)
+    parser.add_argument("--burst-s", type=float, default=30)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as directory:
+        scratch = Path(directory)
+        live(scratch, args.instruments, args.live_s)
+        simulated_decisions(scratch, args.instruments, args.sim_minutes)
+        burst(scratch, args.instruments, args.speed, args.burst_s)
+    os._exit(0)  # the ticker's reactor thread does not end on its own
+
+
+if __name__ == "__main__":
+    main()
