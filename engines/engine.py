@@ -7,8 +7,8 @@ and folds them into quotes and bars in batches, stopping at any tick where a wor
 loss limit may be breached. At each moment:
 
     close every bar of the minute -> fold the ticks stamped at the moment -> square-off (at its time)
-    -> universe follows spot -> strategy.on_bar for each bar -> orders -> risk -> paper fill -> journal
-    -> book -> CSVs -> loss limits -> strategy.on_fill / on_order_update
+    -> universe follows spot -> strategy.on_bars (the minute's bars as columns) -> orders -> risk
+    -> paper fill -> journal -> book -> CSVs -> loss limits -> strategy.on_fill / on_order_update
 
 so an order decided at a moment reaches the market with the quotes current at that moment (or, with a
 latency, the first quote after it), never earlier ones. The day ends at the close (status `finished`),
@@ -44,7 +44,7 @@ from engines.market.ticks import TickBatch
 from engines.money import fmt_rupees
 from engines.orders import OrderStatus, Product
 from engines.portfolio import Position
-from engines.quotes import Bar, Quotes
+from engines.quotes import Bar, MinuteBars, Quotes
 from engines.risk import RiskState
 from engines.strategies.api import Quote, Strategy
 from engines.strategies.context import Context
@@ -277,9 +277,8 @@ class Engine:
             intraday = [p.instrument.symbol for p in self.book.open_positions() if p.product is Product.MIS]
             self.desk.square_off(moment, intraday)
         self._follow_universe(moment)
-        if not self.risk.state.trading_closed:
-            for bar in bars:
-                self._call(moment, self.strategy.on_bar, bar)
+        if not self.risk.state.trading_closed and len(bars):
+            self._call(moment, self.strategy.on_bars, bars)
         if moment == hours.close_ms:
             self.desk.close(moment)
             self._deliver(moment)
@@ -350,21 +349,23 @@ class Engine:
         ]
         if not bars:
             return
-        bars.sort(key=lambda bar: (bar.start_ms, bar.instrument.token))
+        minutes: dict[int, list[Bar]] = {}
+        for bar in bars:
+            minutes.setdefault(bar.start_ms, []).append(bar)
         self.context.warming_up = True
         try:
-            for bar in bars:
-                self.context.now_ms = bar.start_ms + MINUTE_MS
-                self.strategy.on_bar(bar)
+            for start in sorted(minutes):
+                self.context.now_ms = start + MINUTE_MS
+                self.strategy.on_bars(MinuteBars.of(start, minutes[start]))
         finally:
             self.context.warming_up = False
             self.context.now_ms = self.hours.open_ms
         self.log.info(
             "warmed up on %d bars of %d instruments, from %s",
-            len(bars), len({bar.instrument.token for bar in bars}), iso(bars[0].start_ms)[:16],
+            len(bars), len({bar.instrument.token for bar in bars}), iso(min(minutes))[:16],
         )  # fmt: skip
 
-    def _call(self, moment: int, hook: Callable[..., None], *args: Bar | Quote) -> None:
+    def _call(self, moment: int, hook: Callable[..., None], *args: MinuteBars | Quote) -> None:
         """Run a strategy hook at `moment`, then hand it what its orders did."""
         self.context.now_ms = moment
         hook(*args)
@@ -385,15 +386,10 @@ class Engine:
 
     def _follow_universe(self, moment: int) -> None:
         spot = {}
-        for instrument in self.quotes.instruments:
-            slot = self.quotes.slot(instrument.token)
-            if (
-                instrument.underlying
-                and not instrument.tradable
-                and slot is not None
-                and self.quotes.seen[slot]
-            ):
-                spot[instrument.underlying] = int(self.quotes.last_price[slot])
+        for underlying, index in self.universe.indices.items():
+            slot = self.quotes.slot(index.token)
+            if slot is not None and self.quotes.seen[slot]:
+                spot[underlying] = int(self.quotes.last_price[slot])
         held = {p.instrument.symbol for p in self.book.open_positions()}
         held |= {s.order.instrument.symbol for s in self.desk.working.values()}
         change = self.universe.update(spot, held)

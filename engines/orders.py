@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -156,7 +156,7 @@ class OrderState:
             "resting": self.resting,
             "filled": self.filled,
             "value": self.value,
-            "charges": asdict(self.charges),
+            "charges": self.charges.items(),
             "realised": self.realised,
             "fills": self.fills,
         }

@@ -8,11 +8,12 @@ instrument that did not trade in the minute gets a flat bar at its last price an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from engines.market.instruments import Instrument
 from engines.market.ticks import DEPTH, I64, TickBatch
@@ -32,6 +33,64 @@ class Bar:
     low: float
     close: float
     volume: int  # units traded in the minute (0 for indices)
+
+
+F64 = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class MinuteBars:
+    """Every instrument's bar of one minute, as columns in token order: what a strategy with many
+    instruments decides on in a few vectorised steps. Iterating yields each row as a Bar."""
+
+    start_ms: int
+    instruments: list[Instrument]
+    tokens: I64
+    open: F64  # rupees
+    high: F64
+    low: F64
+    close: F64
+    volume: I64
+
+    @classmethod
+    def of(cls, start_ms: int, bars: Sequence[Bar]) -> MinuteBars:
+        """Bars of one minute (any order) as columns."""
+        rows = sorted(bars, key=lambda bar: bar.instrument.token)
+
+        def column(values: list[float]) -> F64:
+            return np.array(values, dtype=np.float64)
+
+        return cls(
+            start_ms,
+            [b.instrument for b in rows],
+            np.array([b.instrument.token for b in rows], dtype=np.int64),
+            column([b.open for b in rows]),
+            column([b.high for b in rows]),
+            column([b.low for b in rows]),
+            column([b.close for b in rows]),
+            np.array([b.volume for b in rows], dtype=np.int64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.instruments)
+
+    def bar(self, row: int) -> Bar:
+        return Bar(
+            self.instruments[row],
+            self.start_ms,
+            float(self.open[row]),
+            float(self.high[row]),
+            float(self.low[row]),
+            float(self.close[row]),
+            int(self.volume[row]),
+        )
+
+    def __iter__(self) -> Iterator[Bar]:
+        return (self.bar(row) for row in range(len(self.instruments)))
+
+    def where(self, keep: Callable[[Instrument], bool]) -> Iterator[Bar]:
+        """The bars of the instruments `keep` accepts (a strategy that watches a few of many)."""
+        return (self.bar(row) for row, instrument in enumerate(self.instruments) if keep(instrument))
 
 
 class Quotes:
@@ -136,27 +195,24 @@ class Quotes:
         self.ask_price[uniq] = ticks.ask_price[last]
         self.ask_quantity[uniq] = ticks.ask_quantity[last]
 
-    def close_bars(self, start_ms: int) -> list[Bar]:
+    def close_bars(self, start_ms: int) -> MinuteBars:
         """Close the minute starting at `start_ms` for every instrument seen today, in token order."""
-        size = len(self.instruments)
-        seen = np.flatnonzero(self.seen[:size])
-        if not len(seen):
-            return []
-        traded = self.in_bar[seen]
-        close = self.last_price[seen]
-        opens = np.where(traded, self.bar_open[seen], close).tolist()
-        highs = np.where(traded, self.bar_high[seen], close).tolist()
-        lows = np.where(traded, self.bar_low[seen], close).tolist()
-        volumes = np.where(traded, self.volume[seen] - self.bar_start_volume[seen], 0).tolist()
-        closes = close.tolist()
-        self.in_bar[:size] = False
+        seen = self.seen[self._lookup_slots]  # the lookup is in token order
+        slots, tokens = self._lookup_slots[seen], self._lookup_tokens[seen]
+        traded = self.in_bar[slots]
+        close = self.last_price[slots]
+        self.in_bar[: len(self.instruments)] = False
         instruments = self.instruments
-        bars = [
-            Bar(instruments[s], start_ms, o / 100, h / 100, lo / 100, c / 100, v)
-            for s, o, h, lo, c, v in zip(seen.tolist(), opens, highs, lows, closes, volumes, strict=True)
-        ]
-        bars.sort(key=lambda bar: bar.instrument.token)
-        return bars
+        return MinuteBars(
+            start_ms,
+            [instruments[s] for s in slots.tolist()],
+            tokens,
+            np.where(traded, self.bar_open[slots], close) / 100,
+            np.where(traded, self.bar_high[slots], close) / 100,
+            np.where(traded, self.bar_low[slots], close) / 100,
+            close / 100,
+            np.where(traded, self.volume[slots] - self.bar_start_volume[slots], 0),
+        )
 
     # --- what fills see ------------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ NO_CHANGE = Change([], [], {})
 
 
 class Universe(Protocol):
+    indices: dict[str, Instrument]  # the index of each underlying it follows (none for a fixed universe)
+
     def initial(self) -> list[Instrument]:
         """What to subscribe at the start of the day."""
         ...
@@ -51,6 +53,7 @@ class Universe(Protocol):
 class FixedUniverse:
     def __init__(self, instruments: Sequence[Instrument]) -> None:
         self._instruments = list(instruments)
+        self.indices: dict[str, Instrument] = {}
 
     def initial(self) -> list[Instrument]:
         return list(self._instruments)

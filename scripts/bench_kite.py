@@ -12,11 +12,13 @@ It prints, each with a JSON line:
    - frame -> quotes: from a frame's arrival on the socket (the hub's callback) to the engine having folded
      its ticks into its quotes (the start of the engine's next read after the one that took them), per
      frame: median, p99, max;
-   - minute -> decision: from each minute boundary (wall clock) to the strategy's last on_bar of that
-     minute having returned: every sample (a live run has one a minute);
+   - minute -> decision: from each minute boundary (wall clock) to the strategy's on_bars for that
+     minute having returned (its orders placed, risk-checked and paper-filled): every sample (one a
+     minute);
 2. the same decision time over many minutes: the engine on the simulator at full speed with the same
-   instruments (one tick a second each), the time from a minute's moment starting to its last on_bar
-   returning: median, p99, max over --sim-minutes minutes;
+   instruments (one tick a second each), the time from a minute's moment starting to on_bars returning:
+   median, p99, max over --sim-minutes minutes (the square-off minute, where strategies no longer
+   decide, has no sample);
 3. throughput: the emulator at --speed market seconds per second for --burst-s seconds: ticks per second
    the hub received from the socket and the engine took into its strategy's quotes and bars.
 It prints figures; it asserts nothing. Warm-up bars are off (3,000 instruments would take 1,000 s of
@@ -34,7 +36,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ from engines.market.calendar import MINUTE_MS, now_ist  # noqa: E402
 from engines.market.instruments import Instrument  # noqa: E402
 from engines.market.source import SimMarket  # noqa: E402
 from engines.market.ticks import TickBatch  # noqa: E402
-from engines.quotes import Bar  # noqa: E402
+from engines.quotes import MinuteBars  # noqa: E402
 from engines.universe import FixedUniverse  # noqa: E402
 
 API_KEY, API_SECRET, TOKEN = "benchkey", "bench-secret-0123456789", "bench-access-token-0123456789abcdef"
@@ -130,49 +131,50 @@ def pick(instruments: list[Instrument], count: int) -> list[Instrument]:
 
 
 class Probe:
-    """Wraps the engine's feed and strategy (instance attributes, so the engine's code is untouched)."""
+    """Wraps the hub's frame callback, the engine's clock wait and the strategy's on_bars (instance
+    attributes, so the engine's code is untouched).
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    A frame's latency runs from its arrival (the hub's callback, before our parser) to the engine's next
+    wait on the clock after the read that took it: by then its ticks are in the quotes and bars."""
+
+    def __init__(self, engine: Engine, market: KiteMarket) -> None:
         self.lock = threading.Lock()
-        self.arrived: list[float] = []  # perf_counter of each delivered frame, not yet taken
-        self.taken: list[float] = []  # frames the last read drained
+        self.arrived: list[float] = []  # perf_counter of each frame, not yet taken by a read
+        self.taken: list[float] = []  # the frames the engine's last read drained
         self.frame_latency_ms: list[float] = []
         self.received = 0
-        self.decisions_ms: list[float] = []
-        self._last_bar_minute = -1
-        self._last_bar_done = 0.0
+        self.decisions_ms: list[float] = []  # wall time of on_bars' return - the minute boundary
+        hub: Any = market._hub
         feed: Any = engine.feed
-        deliver, read = feed.deliver, feed.read
+        clock: Any = engine.clock
+        frame, read, wait_until = hub.frame, feed.read, clock.wait_until
 
-        def on_deliver(ticks: TickBatch) -> None:
+        def on_frame(payload: bytes) -> None:
+            arrival = time.perf_counter()
+            frame(payload)
             with self.lock:
-                self.arrived.append(time.perf_counter())
-                self.received += len(ticks)
-            deliver(ticks)
+                self.arrived.append(arrival)
 
         def on_read(through: int, stop: threading.Event) -> TickBatch:
-            now = time.perf_counter()
-            self.frame_latency_ms += [(now - t) * 1000 for t in self.taken]
             with self.lock:
                 self.taken, self.arrived = self.arrived, []
             batch: TickBatch = read(through, stop)
             return batch
 
-        feed.deliver, feed.read = on_deliver, on_read
-        on_bar = engine.strategy.on_bar
-        engine.strategy.on_bar = self._timed(on_bar)  # type: ignore[method-assign,assignment]
+        def on_wait(moment: int, stop: threading.Event) -> None:
+            now = time.perf_counter()
+            self.frame_latency_ms += [(now - t) * 1000 for t in self.taken]
+            self.taken = []
+            wait_until(moment, stop)
 
-    def _timed(self, on_bar: Callable[[Bar], None]) -> Callable[[Bar], None]:
-        def timed(bar: Bar) -> None:
-            on_bar(bar)
-            minute = bar.start_ms + MINUTE_MS  # the moment that closed this bar
-            if minute != self._last_bar_minute and self._last_bar_minute > 0:
-                self.decisions_ms.append(self._last_bar_done - self._last_bar_minute)
-            self._last_bar_minute = minute
-            self._last_bar_done = time.time() * 1000  # epoch ms, as the moments are
+        hub.frame, feed.read, clock.wait_until = on_frame, on_read, on_wait
+        on_bars = engine.strategy.on_bars
 
-        return timed
+        def timed(bars: MinuteBars) -> None:
+            on_bars(bars)
+            self.decisions_ms.append(time.time() * 1000 - (bars.start_ms + MINUTE_MS))
+
+        engine.strategy.on_bars = timed  # type: ignore[method-assign]
 
 
 def assemble_kite(config_path: Path, count: int) -> tuple[Engine, KiteMarket, int]:
@@ -202,8 +204,8 @@ def pct(values: list[float]) -> dict[str, float]:
 def live(scratch: Path, count: int, seconds: float) -> None:
     emulator, port = start_emulator(scratch, 1.0)
     try:
-        engine, _, subscribed = assemble_kite(write_config(scratch, port, 30), count)
-        probe = Probe(engine)
+        engine, market, subscribed = assemble_kite(write_config(scratch, port, 30), count)
+        probe = Probe(engine, market)
         stop = threading.Event()
         runner = threading.Thread(target=engine.run, args=(stop,), daemon=True)
         runner.start()
@@ -238,6 +240,7 @@ def live(scratch: Path, count: int, seconds: float) -> None:
 def simulated_decisions(scratch: Path, count: int, minutes: int) -> None:
     raw = yaml.safe_load((ROOT / "configs" / "dev.yaml").read_text())
     raw |= {"artifacts_dir": str(scratch / "sim-artifacts")}
+    raw["trading"]["equity_universe"] = ["RELIANCE"]
     raw["market_data"] = {"feed": "sim", "record": False, "sim": {"date": "2026-11-27", "speed": "max"}}
     close = (9 * 60 + 15) + minutes
     raw["session"] = {
@@ -254,19 +257,24 @@ def simulated_decisions(scratch: Path, count: int, minutes: int) -> None:
     chosen = pick(list(market.master), count)
     engine.universe = FixedUniverse(chosen)
     moments: list[float] = []
-    moment = engine._moment
+    moment, on_bars = engine._moment, engine.strategy.on_bars
+    started_at = [0.0]
 
-    def timed(at_ms: int, at: TickBatch) -> None:
-        started = time.perf_counter()
+    def timed_moment(at_ms: int, at: TickBatch) -> None:
+        started_at[0] = time.perf_counter()
         moment(at_ms, at)
-        moments.append((time.perf_counter() - started) * 1000)
 
-    engine._moment = timed  # type: ignore[method-assign,assignment]
+    def timed_bars(bars: MinuteBars) -> None:
+        on_bars(bars)
+        moments.append((time.perf_counter() - started_at[0]) * 1000)
+
+    engine._moment = timed_moment  # type: ignore[method-assign,assignment]
+    engine.strategy.on_bars = timed_bars  # type: ignore[method-assign]
     started = time.perf_counter()
     engine.run(threading.Event())
     wall = time.perf_counter() - started
     engine.close()
-    figures = pct(moments[1:])  # the first moment, at the open, has no bars yet
+    figures = pct(moments)
     print(
         f"simulated, {len(chosen)} instruments, {minutes} minutes: minute -> decision median "
         f"{figures['median']} ms, p99 {figures['p99']} ms, max {figures['max']} ms; {engine.ticks:,} ticks "
@@ -278,8 +286,8 @@ def simulated_decisions(scratch: Path, count: int, minutes: int) -> None:
 def burst(scratch: Path, count: int, speed: float, seconds: float) -> None:
     emulator, port = start_emulator(scratch, speed)
     try:
-        engine, _, subscribed = assemble_kite(write_config(scratch, port, 30), count)
-        probe = Probe(engine)
+        engine, market, subscribed = assemble_kite(write_config(scratch, port, 30), count)
+        probe = Probe(engine, market)
         stop = threading.Event()
         runner = threading.Thread(target=engine.run, args=(stop,), daemon=True)
         runner.start()

@@ -12,10 +12,11 @@ import pytest
 from engines.desk import OrderUpdate
 from engines.market.instruments import Kind, OptionChain
 from engines.orders import Order, OrderStatus, OrderTag, Side
-from engines.quotes import Quotes
+from engines.quotes import Bar, MinuteBars, Quotes
+from engines.strategies.api import Strategy
 from engines.strategies.atm_option_buyer import AtmOptionBuyer
 from engines.strategies.ema_cross import EmaCross
-from engines.strategies.indicators import ema_cross, rsi
+from engines.strategies.indicators import ema_crosses, rsi
 from engines.strategies.rsi_reversion import RsiReversion
 from engines.strategies.short_straddle import ShortStraddle
 from engines.strategies.sizing import entry_size
@@ -85,14 +86,36 @@ def test_a_snapshot_restores_quotes_and_the_bar_in_progress() -> None:
     quotes.apply(batch, quotes.slots_of(batch.token))
     again = Quotes()
     again.restore(quotes.snapshot(), [STOCK])
-    assert again.close_bars(T0) == quotes.close_bars(T0)
+    assert list(again.close_bars(T0)) == list(quotes.close_bars(T0))
+
+
+def one(state: dict[str, list[float]], close: float, token: int = 1) -> int:
+    tokens, closes = np.array([token], dtype=np.int64), np.array([close], dtype=np.float64)
+    return int(ema_crosses(state, tokens, closes, 2, 3).crossed[0])
 
 
 def test_ema_cross_needs_warm_up_then_reports_each_cross_once() -> None:
-    state: dict[str, float] = {}
-    assert [ema_cross(state, p, 2, 3) for p in (10, 10, 9, 8)] == [0, 0, 0, 0]  # warm-up, then fast below
-    assert [ema_cross(state, p, 2, 3) for p in (12, 13, 13)] == [1, 0, 0]
-    assert ema_cross(state, 5, 2, 3) == -1
+    state: dict[str, list[float]] = {}
+    assert [one(state, p) for p in (10, 10, 9, 8)] == [0, 0, 0, 0]  # warm-up, then fast below
+    assert [one(state, p) for p in (12, 13, 13)] == [1, 0, 0]
+    assert one(state, 5) == -1
+
+
+def test_ema_crosses_fold_many_instruments_as_each_would_alone() -> None:
+    """Columns of many tokens, newcomers arriving mid-way, give what each token's own fold gives."""
+    rng = np.random.default_rng(3)
+    closes = 100 + rng.standard_normal((40, 6)).cumsum(axis=0)
+    together: dict[str, list[float]] = {}
+    alone: list[dict[str, list[float]]] = [{} for _ in range(6)]
+    tokens = np.array([60, 50, 40, 30, 20, 10], dtype=np.int64)
+    for minute, row in enumerate(closes):
+        live = tokens[: 3 + minute // 10]  # more instruments join as the day goes on
+        folded = ema_crosses(together, live, row[: len(live)], 2, 5)
+        for k, token in enumerate(live.tolist()):
+            single = ema_crosses(alone[k], np.array([token]), row[k : k + 1], 2, 5)
+            assert folded.crossed[k] == single.crossed[0] and folded.fast[k] == single.fast[0]
+    assert together["token"] == sorted(tokens.tolist())  # JSON columns, in token order
+    assert json.loads(json.dumps(together)) == together
 
 
 def test_rsi_is_wilders() -> None:
@@ -104,6 +127,11 @@ def test_rsi_is_wilders() -> None:
     assert round(values[4] or 0, 2) == round(100 - 100 / (1 + ((2 / 3 * 2 + 2) / 3) / ((1 / 3 * 2) / 3)), 2)
 
 
+def feed(strategy: Strategy, *bars: Bar) -> None:
+    """One minute's bars, as the engine hands them over."""
+    strategy.on_bars(MinuteBars.of(bars[0].start_ms, bars))
+
+
 def ema(fast: int = 2, slow: int = 3, **params: object) -> tuple[EmaCross, FakeContext]:
     ctx = FakeContext()
     return EmaCross(EmaCross.Params(fast_ema=fast, slow_ema=slow, **params), ctx), ctx  # type: ignore[arg-type]
@@ -112,7 +140,7 @@ def ema(fast: int = 2, slow: int = 3, **params: object) -> tuple[EmaCross, FakeC
 def test_ema_cross_strategy_goes_long_then_short_in_whole_lots() -> None:
     strategy, ctx = ema(lots=2)
     for close in (100, 100, 99, 98, 105, 90):
-        strategy.on_bar(bar(FUT, close))
+        feed(strategy, bar(FUT, close))
     assert [(symbol, quantity) for symbol, quantity, _ in ctx.targets] == [
         ("NIFTY26DECFUT", 130),
         ("NIFTY26DECFUT", -130),
@@ -123,10 +151,10 @@ def test_ema_cross_strategy_goes_long_then_short_in_whole_lots() -> None:
 def test_strategy_state_survives_a_checkpoint_round_trip() -> None:
     first, _ = ema()
     for close in (100, 100, 99, 98):
-        first.on_bar(bar(FUT, close))
+        feed(first, bar(FUT, close))
     second, ctx = ema()
     second.state = json.loads(json.dumps(first.state))  # what a checkpoint does to it
-    second.on_bar(bar(FUT, 105))
+    feed(second, bar(FUT, 105))
     assert [quantity for _, quantity, _ in ctx.targets] == [65]
 
 
@@ -140,11 +168,11 @@ def test_rsi_reversion_buys_oversold_and_exits_at_the_middle() -> None:
     ctx = FakeContext()
     strategy = RsiReversion(RsiReversion.Params(period=3, lots=1), ctx)  # type: ignore[arg-type]
     for close in (100, 99, 98, 97):
-        strategy.on_bar(bar(FUT, close))
+        feed(strategy, bar(FUT, close))
     assert ctx.targets[-1][:2] == ("NIFTY26DECFUT", 65) and "oversold" in ctx.targets[-1][2]
     ctx.book.position(FUT).apply(Side.BUY, 65, 9_700, 0)
     for close in (99, 101):
-        strategy.on_bar(bar(FUT, close))
+        feed(strategy, bar(FUT, close))
     assert ctx.targets[-1][:2] == ("NIFTY26DECFUT", 0) and "reverted" in ctx.targets[-1][2]
 
 
@@ -178,10 +206,10 @@ def test_atm_option_buyer_buys_the_atm_call_then_swaps_to_the_put() -> None:
     ctx = FakeContext({"NIFTY": chain()})
     strategy = buyer(ctx)
     for close in (27500, 27500, 27490, 27480, 27530):
-        strategy.on_bar(bar(INDEX, close))
+        feed(strategy, bar(INDEX, close))
     assert [(s, q) for s, q, _ in ctx.targets] == [("NIFTY26D0127550CE", 65)]  # 27530 is nearest 27550
     ctx.book.position(option(27_550, Kind.CE)).apply(Side.BUY, 65, 10_000, 0)
-    strategy.on_bar(bar(INDEX, 27460))
+    feed(strategy, bar(INDEX, 27460))
     assert [(s, q) for s, q, _ in ctx.targets[1:]] == [("NIFTY26D0127550CE", 0), ("NIFTY26D0127450PE", 65)]
 
 
@@ -190,22 +218,22 @@ def test_atm_option_buyer_stop_loss_exits_a_held_option() -> None:
     held = option(27_400, Kind.CE)
     ctx.book.position(held).apply(Side.BUY, 65, 10_000, 0)  # bought at 100.00
     strategy = buyer(ctx)
-    strategy.on_bar(bar(held, 71.0))
+    feed(strategy, bar(held, 71.0))
     assert ctx.targets == []
-    strategy.on_bar(bar(held, 69.9))
+    feed(strategy, bar(held, 69.9))
     assert ctx.targets[0][:2] == (held.symbol, 0)
     assert ctx.targets[0][2].startswith("stop loss: 69.90 is 30.1% below entry 100.00")
-    strategy.on_bar(bar(option(27_400, Kind.PE), 1.0))  # not held: ignored
+    feed(strategy, bar(option(27_400, Kind.PE), 1.0))  # not held: ignored
     assert len(ctx.targets) == 1
 
 
 def test_short_straddle_sells_atm_at_entry_time_protects_each_leg_and_exits_on_time() -> None:
     ctx = FakeContext({"NIFTY": chain()})
     strategy = ShortStraddle(ShortStraddle.Params(entry_time="10:01", exit_time="15:00", lots=1), ctx)  # type: ignore[arg-type]
-    strategy.on_bar(bar(INDEX, 27_490))  # 10:00: not yet
+    feed(strategy, bar(INDEX, 27_490))  # 10:00: not yet
     assert ctx.orders == []
     ctx.now_ms = T0 + 60_000  # 10:01
-    strategy.on_bar(bar(INDEX, 27_490))
+    feed(strategy, bar(INDEX, 27_490))
     assert [(side, symbol, qty) for side, symbol, qty, _, _ in ctx.orders] == [
         ("SELL", "NIFTY26D0127500CE", 65),
         ("SELL", "NIFTY26D0127500PE", 65),
@@ -216,6 +244,6 @@ def test_short_straddle_sells_atm_at_entry_time_protects_each_leg_and_exits_on_t
     assert ctx.orders[-1][4] == pytest.approx(156.0)  # SL-M trigger 30% above the 120.00 premium
     ctx.book.position(option(27_500, Kind.PE)).apply(Side.SELL, 65, 11_000, 0)
     ctx.now_ms = T0 + (5 * 60) * 60_000  # 15:00
-    strategy.on_bar(bar(INDEX, 27_600))
+    feed(strategy, bar(INDEX, 27_600))
     assert ctx.orders[-1][0] == "CANCEL"  # the call's stop
     assert ctx.targets[-1][:2] == ("NIFTY26D0127500PE", 0)  # the put bought back

@@ -7,7 +7,7 @@ docstring for which component rounds where.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -118,15 +118,19 @@ class Charges:
     def total(self) -> Paise:
         return self.note_total + self.dp
 
+    def items(self) -> dict[str, Paise]:
+        """Paise by component (a flat copy: dataclasses.asdict's deep copy costs more on the hot path)."""
+        return {name: getattr(self, name) for name in _COMPONENTS}
+
     def __add__(self, other: Charges) -> Charges:
-        return Charges(**{k: v + getattr(other, k) for k, v in asdict(self).items()})
+        return Charges(**{k: v + getattr(other, k) for k, v in self.items().items()})
 
     def __sub__(self, other: Charges) -> Charges:
-        return Charges(**{k: v - getattr(other, k) for k, v in asdict(self).items()})
+        return Charges(**{k: v - getattr(other, k) for k, v in self.items().items()})
 
     def to_json(self) -> dict[str, int]:
         """Paise by component, plus `gst` and `total` (the journal's `charges_paise`)."""
-        return {**asdict(self), "gst": self.gst, "total": self.total}
+        return {**self.items(), "gst": self.gst, "total": self.total}
 
     def to_contract_note(self) -> dict[str, object]:
         """The `charges` block of Kite's virtual contract note (POST /charges/orders), in rupees as Kite's
@@ -172,3 +176,6 @@ def kite_number(paise: Paise) -> int | float:
     """Paise as Kite's JSON writes rupees: 2000 -> 20, 46 -> 0.46."""
     whole, fraction = divmod(paise, PAISE_PER_RUPEE)
     return whole if fraction == 0 else paise / PAISE_PER_RUPEE
+
+
+_COMPONENTS = tuple(f.name for f in fields(Charges))

@@ -14,17 +14,17 @@ A strategy is a class with a parameter model and lifecycle hooks:
             ...
             self.ctx.target(bar.instrument, self.params.lots * bar.instrument.lot_size, reason="breakout")
 
-Hooks, all optional: `on_start()`, `on_bar(bar)`, `on_tick(quote)` (only when the class sets `wants_ticks =
-True`: every tick costs a Python call), `on_fill(update)`, `on_order_update(update)`, `on_stop()`.
-`warmup(instrument)` says how many minute bars of the sessions before the day to feed `on_bar` at the open,
-with `self.ctx.warming_up` set and orders refused: the Kite feed has them from Kite's history, a replay from
-the day's cache, the simulator none. `self.state` is a dict of JSON values (per symbol, by convention) saved
-in every checkpoint and restored when a stopped day resumes. `self.ctx` (a `Context`) reads the market and
-the book and places orders: `target(...)` moves a position to a size with market orders;
-`buy(...)`/`sell(...)` place any order (MARKET, LIMIT, SL, SL-M; DAY or IOC; MIS, NRML or CNC);
-`cancel(...)`, `modify(...)`. Every request is journalled and written to signals.csv with its reason; the
-engine's risk checks and the paper broker decide what fills. Times are IST, prices in rupees (rounded to the
-instrument's tick when orders are placed).
+Hooks, all optional: `on_start()`, `on_bar(bar)` (or `on_bars(bars)`: a minute's bars as numpy columns),
+`on_tick(quote)` (only when the class sets `wants_ticks = True`: every tick costs a Python call),
+`on_fill(update)`, `on_order_update(update)`, `on_stop()`. `warmup(instrument)` says how many minute bars of
+the sessions before the day to feed `on_bar` at the open, with `self.ctx.warming_up` set and orders refused:
+the Kite feed has them from Kite's history, a replay from the day's cache, the simulator none. `self.state`
+is a dict of JSON values (per symbol, by convention) saved in every checkpoint and restored when a stopped
+day resumes. `self.ctx` (a `Context`) reads the market and the book and places orders: `target(...)` moves a
+position to a size with market orders; `buy(...)`/`sell(...)` place any order (MARKET, LIMIT, SL, SL-M; DAY
+or IOC; MIS, NRML or CNC); `cancel(...)`, `modify(...)`. Every request is journalled and written to
+signals.csv with its reason; the engine's risk checks and the paper broker decide what fills. Times are IST,
+prices in rupees (rounded to the instrument's tick when orders are placed).
 
 Select a strategy per engine in the config (`engines.<name>.strategy` and `.params`): a built-in name
 (engines/strategies/__init__.py), `module:Class` from an installed package or from `strategies_dir`, or
@@ -44,7 +44,7 @@ from engines.desk import OrderUpdate
 from engines.market.instruments import Instrument, Kind, OptionChain
 from engines.orders import OrderStatus, OrderType, Product, Side, Validity
 from engines.portfolio import Position
-from engines.quotes import Bar
+from engines.quotes import Bar, MinuteBars
 
 if TYPE_CHECKING:
     from engines.strategies.context import Context
@@ -54,6 +54,7 @@ __all__ = [
     "Context",
     "Instrument",
     "Kind",
+    "MinuteBars",
     "OptionChain",
     "OrderStatus",
     "OrderType",
@@ -105,6 +106,13 @@ class Strategy:
         """How many minute bars of `instrument` from before the day to feed `on_bar` at the open (after
         `on_start`, with `self.ctx.warming_up` True: indicators only, no orders). 0: none."""
         return 0
+
+    def on_bars(self, bars: MinuteBars) -> None:
+        """Every instrument's closed bar of a minute at once, as numpy columns in token order. This default
+        calls `on_bar` for each; override it to decide on many instruments in a few vectorised steps
+        (engines/strategies/ema_cross.py does). Fills and order updates come after it returns."""
+        for bar in bars:
+            self.on_bar(bar)
 
     def on_bar(self, bar: Bar) -> None:
         """A closed 1-minute bar of one of the engine's instruments (at the minute, in token order)."""

@@ -8,12 +8,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from engines.market.instruments import Kind
 from engines.money import rupees_to_paise
-from engines.strategies.api import Bar, Instrument, Strategy, StrategyParams
-from engines.strategies.indicators import describe_ema, ema_cross
+from engines.strategies.api import Bar, Instrument, MinuteBars, Strategy, StrategyParams
+from engines.strategies.indicators import ema_crosses
 
 
 class AtmOptionBuyer(Strategy):
@@ -36,23 +37,32 @@ class AtmOptionBuyer(Strategy):
     def warmup(self, instrument: Instrument) -> int:
         return 3 * self.params.slow_ema if instrument.kind is Kind.INDEX else 0  # the index's EMAs only
 
-    def on_bar(self, bar: Bar) -> None:
-        instrument = bar.instrument
-        if instrument.kind is Kind.INDEX and instrument.underlying:
-            self._on_index(instrument.underlying, bar)
-        elif instrument.is_option and self.ctx.position(instrument) > 0:
-            self._stop_loss(bar)
+    def on_bars(self, bars: MinuteBars) -> None:
+        # Of a chain's many bars only the indices' and the held options' matter: pick them, skip the rest.
+        for bar in bars.where(lambda i: i.kind is Kind.INDEX and bool(i.underlying)):
+            self._on_index(bar)
+        held = {p.instrument.token for p in self.ctx.positions() if p.instrument.is_option and p.quantity > 0}
+        if held:
+            for bar in bars.where(lambda i: i.token in held):
+                self._stop_loss(bar)
 
-    def _on_index(self, underlying: str, bar: Bar) -> None:
-        p = self.params
-        emas = self.state.setdefault(bar.instrument.symbol, {})
-        crossed = ema_cross(emas, bar.close, p.fast_ema, p.slow_ema)
-        if not crossed or self.ctx.warming_up:
+    def _on_index(self, bar: Bar) -> None:
+        p, index = self.params, bar.instrument
+        folded = ema_crosses(
+            self.state.setdefault("emas", {}),
+            np.array([index.token], dtype=np.int64),
+            np.array([bar.close]),
+            p.fast_ema,
+            p.slow_ema,
+        )
+        crossed = int(folded.crossed[0])
+        if not crossed or self.ctx.warming_up or index.underlying is None:
             return
+        underlying = index.underlying
         wanted = Kind.CE if crossed > 0 else Kind.PE
         reason = (
-            f"{bar.instrument.symbol} trend turned {'up' if crossed > 0 else 'down'} "
-            f"({describe_ema(emas, p.fast_ema, p.slow_ema)})"
+            f"{index.symbol} trend turned {'up' if crossed > 0 else 'down'} "
+            f"({folded.describe(0, p.fast_ema, p.slow_ema)})"
         )
         for position in self.ctx.positions():
             held = position.instrument

@@ -1,31 +1,68 @@
-"""Indicators that strategies keep per symbol, as plain JSON dicts (so `Strategy.state` checkpoints them)."""
+"""Indicators that strategies keep in their state, as plain JSON (so `Strategy.state` checkpoints them): per
+symbol (rsi), or as columns by token for many instruments folded at once (ema_crosses)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 State = dict[str, Any]
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
 
 
-def ema_cross(state: State, close: float, fast: int, slow: int) -> int:
-    """Fold one close into fast and slow EMAs; +1 on a cross up, -1 on a cross down, 0 otherwise. The
-    first cross is only reported once both EMAs have `slow` bars behind them."""
-    if not state:
-        state.update(fast=close, slow=close, bars=1, side=0)
-        return 0
-    state["fast"] += (close - state["fast"]) * 2.0 / (fast + 1)
-    state["slow"] += (close - state["slow"]) * 2.0 / (slow + 1)
-    state["bars"] += 1
-    if state["bars"] < slow or state["fast"] == state["slow"]:
-        return 0
-    side = 1 if state["fast"] > state["slow"] else -1
-    crossed = side if state["side"] and side != state["side"] else 0
-    state["side"] = side
-    return crossed
+@dataclass(frozen=True, slots=True)
+class Crossings:
+    """The result of folding a minute's closes, row for row with the closes given."""
+
+    crossed: I64  # +1: the fast EMA crossed above the slow one; -1: below; 0: no cross
+    fast: F64
+    slow: F64
+
+    def describe(self, row: int, fast: int, slow: int) -> str:
+        return f"ema{fast} {self.fast[row]:.2f} vs ema{slow} {self.slow[row]:.2f}"
 
 
-def describe_ema(state: State, fast: int, slow: int) -> str:
-    return f"ema{fast} {state['fast']:.2f} vs ema{slow} {state['slow']:.2f}"
+def ema_crosses(state: State, tokens: I64, closes: F64, fast: int, slow: int) -> Crossings:
+    """Fold one minute's closes of many instruments into their fast and slow EMAs, all at once (numpy).
+    `state` keeps every instrument's EMAs as JSON columns by token, so a strategy's checkpoint carries
+    them. An instrument's first close seeds both EMAs; a cross is reported once both have `slow` bars
+    behind them."""
+    known = np.asarray(state.get("token", []), dtype=np.int64)
+    columns = {
+        "fast": np.asarray(state.get("fast", []), dtype=np.float64),
+        "slow": np.asarray(state.get("slow", []), dtype=np.float64),
+        "bars": np.asarray(state.get("bars", []), dtype=np.int64),
+        "side": np.asarray(state.get("side", []), dtype=np.int64),
+    }
+    at = np.minimum(np.searchsorted(known, tokens), max(len(known) - 1, 0))
+    old = (at < len(known)) & (known[at] == tokens) if len(known) else np.zeros(len(tokens), dtype=bool)
+    rows = at[old]
+    f, s, bars, side = (columns[k][rows] for k in ("fast", "slow", "bars", "side"))
+    close = closes[old]
+    f = f + (close - f) * 2.0 / (fast + 1)
+    s = s + (close - s) * 2.0 / (slow + 1)
+    bars = bars + 1
+    ready = (bars >= slow) & (f != s)
+    now = np.where(f > s, 1, -1)
+    crossed = np.zeros(len(tokens), dtype=np.int64)
+    crossed[old] = np.where(ready & (side != 0) & (now != side), now, 0)
+    for key, value in (("fast", f), ("slow", s), ("bars", bars), ("side", np.where(ready, now, side))):
+        columns[key][rows] = value
+    if (~old).any():  # newcomers: seeded with their first close, kept in token order
+        new_tokens = tokens[~old]
+        seeds = {"fast": closes[~old], "slow": closes[~old], "bars": np.ones(len(new_tokens), np.int64)}
+        seeds["side"] = np.zeros(len(new_tokens), np.int64)
+        order = np.argsort(np.concatenate([known, new_tokens]), kind="stable")
+        known = np.concatenate([known, new_tokens])[order]
+        columns = {k: np.concatenate([v, seeds[k]])[order] for k, v in columns.items()}
+    state["token"] = known.tolist()
+    state.update({k: v.tolist() for k, v in columns.items()})
+    at = np.searchsorted(known, tokens)
+    return Crossings(crossed, columns["fast"][at].astype(np.float64), columns["slow"][at].astype(np.float64))
 
 
 def rsi(state: State, close: float, period: int) -> float | None:
