@@ -1,7 +1,7 @@
 """Benchmark of the live Kite path: the emulator's socket -> KiteTicker (the official client's connection) ->
 our frame parser -> the engine's feed -> quotes, bars -> the strategy -> risk -> paper fill -> artifacts.
 
-    .venv/bin/python scripts/bench_kite.py [--instruments 3000] [--live-s 150] [--speed 20] [--burst-s 30]
+    .venv/bin/python scripts/bench_kite.py [--instruments 3000] [--live-s 150] [--speed 200] [--burst-s 30]
 
 The Kite emulator runs as its own process on loopback (`python -m engines.kite.emulator`), the engine (the
 fno engine's assembly with the config's EMA crossover, its universe replaced by the first --instruments of
@@ -13,12 +13,12 @@ It prints, each with a JSON line:
      its ticks into its quotes (the start of the engine's next read after the one that took them), per
      frame: median, p99, max;
    - minute -> decision: from each minute boundary (wall clock) to the strategy's on_bars for that
-     minute having returned (its orders placed, risk-checked and paper-filled): every sample (one a
-     minute);
+     minute having decided (its return, less the time its order calls took to risk-check, paper-fill and
+     journal the orders; that total is printed too): every sample (one a minute);
 2. the same decision time over many minutes: the engine on the simulator at full speed with the same
-   instruments (one tick a second each), the time from a minute's moment starting to on_bars returning:
-   median, p99, max over --sim-minutes minutes (the square-off minute, where strategies no longer
-   decide, has no sample);
+   instruments (one tick a second each), the time from a minute's moment starting to the decision, and
+   to the orders executed: median, p99, max over --sim-minutes minutes (the square-off minute, where
+   strategies no longer decide, has no sample);
 3. throughput: the emulator at --speed market seconds per second for --burst-s seconds: ticks per second
    the hub received from the socket and the engine took into its strategy's quotes and bars.
 It prints figures; it asserts nothing. Warm-up bars are off (3,000 instruments would take 1,000 s of
@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,11 @@ class Probe:
         hub: Any = market._hub
         feed: Any = engine.feed
         clock: Any = engine.clock
-        frame, read, wait_until = hub.frame, feed.read, clock.wait_until
+        frame, read, wait_until, deliver = hub.frame, feed.read, clock.wait_until, feed.deliver
+
+        def on_deliver(ticks: TickBatch) -> None:
+            self.received += len(ticks)
+            deliver(ticks)
 
         def on_frame(payload: bytes) -> None:
             arrival = time.perf_counter()
@@ -167,14 +172,39 @@ class Probe:
             self.taken = []
             wait_until(moment, stop)
 
-        hub.frame, feed.read, clock.wait_until = on_frame, on_read, on_wait
+        hub.frame, feed.read, clock.wait_until, feed.deliver = on_frame, on_read, on_wait, on_deliver
         on_bars = engine.strategy.on_bars
+        self.orders = OrderTimer(engine)
 
         def timed(bars: MinuteBars) -> None:
+            self.orders.spent = 0.0
             on_bars(bars)
-            self.decisions_ms.append(time.time() * 1000 - (bars.start_ms + MINUTE_MS))
+            done = time.time() * 1000 - (bars.start_ms + MINUTE_MS)
+            self.decisions_ms.append(done - self.orders.spent)
+            self.executed_ms.append(done)
 
+        self.executed_ms: list[float] = []  # ... with its orders placed, risk-checked and paper-filled
         engine.strategy.on_bars = timed  # type: ignore[method-assign]
+
+
+class OrderTimer:
+    """Times the strategy's order calls (the context's target/buy/sell: risk, paper fill, journal, CSVs)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.spent = 0.0  # ms
+        context: Any = engine.context
+        for name in ("target", "buy", "sell"):
+            setattr(context, name, self._timed(getattr(context, name)))
+
+    def _timed(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self.spent += (time.perf_counter() - started) * 1000
+
+        return timed
 
 
 def assemble_kite(config_path: Path, count: int) -> tuple[Engine, KiteMarket, int]:
@@ -216,13 +246,14 @@ def live(scratch: Path, count: int, seconds: float) -> None:
     finally:
         emulator.terminate()
         emulator.wait(10)
-    frames, decisions = pct(probe.frame_latency_ms[5:]), probe.decisions_ms
+    frames = pct(probe.frame_latency_ms[5:])  # the first frames come as the subscription settles
+    decisions = [round(d, 1) for d in probe.decisions_ms]
+    executed = [round(d, 1) for d in probe.executed_ms]
     print(
         f"live, {subscribed} instruments in full mode at one tick a second, {seconds:.0f} s: "
         f"frame -> quotes median {frames.get('median')} ms, p99 {frames.get('p99')} ms, "
-        f"max {frames.get('max')} ms over {frames['n']} frames; "
-        f"minute -> decision {[round(d, 1) for d in decisions]} ms; "
-        f"{engine.ticks:,} ticks"
+        f"max {frames.get('max')} ms over {frames['n']} frames; minute -> decision {decisions} ms "
+        f"(with its orders executed: {executed} ms); {engine.ticks:,} ticks, {engine.orders} orders"
     )
     print(
         json.dumps(
@@ -230,8 +261,10 @@ def live(scratch: Path, count: int, seconds: float) -> None:
                 "bench": "kite_live",
                 "instruments": subscribed,
                 "frame_to_quotes_ms": frames,
-                "minute_to_decision_ms": [round(d, 2) for d in decisions],
+                "minute_to_decision_ms": decisions,
+                "minute_to_orders_executed_ms": executed,
                 "ticks": engine.ticks,
+                "orders": engine.orders,
             }
         )
     )
@@ -256,8 +289,11 @@ def simulated_decisions(scratch: Path, count: int, minutes: int) -> None:
     assert engine is not None
     chosen = pick(list(market.master), count)
     engine.universe = FixedUniverse(chosen)
-    moments: list[float] = []
+    decisions: list[float] = []
+    executed: list[float] = []
+    orders_per_minute: list[int] = []
     moment, on_bars = engine._moment, engine.strategy.on_bars
+    orders = OrderTimer(engine)
     started_at = [0.0]
 
     def timed_moment(at_ms: int, at: TickBatch) -> None:
@@ -265,8 +301,12 @@ def simulated_decisions(scratch: Path, count: int, minutes: int) -> None:
         moment(at_ms, at)
 
     def timed_bars(bars: MinuteBars) -> None:
+        orders.spent, before = 0.0, engine.orders
         on_bars(bars)
-        moments.append((time.perf_counter() - started_at[0]) * 1000)
+        done = (time.perf_counter() - started_at[0]) * 1000
+        decisions.append(done - orders.spent)
+        executed.append(done)
+        orders_per_minute.append(engine.orders - before)
 
     engine._moment = timed_moment  # type: ignore[method-assign,assignment]
     engine.strategy.on_bars = timed_bars  # type: ignore[method-assign]
@@ -274,13 +314,25 @@ def simulated_decisions(scratch: Path, count: int, minutes: int) -> None:
     engine.run(threading.Event())
     wall = time.perf_counter() - started
     engine.close()
-    figures = pct(moments)
+    decided, done = pct(decisions), pct(executed)
     print(
         f"simulated, {len(chosen)} instruments, {minutes} minutes: minute -> decision median "
-        f"{figures['median']} ms, p99 {figures['p99']} ms, max {figures['max']} ms; {engine.ticks:,} ticks "
-        f"in {wall:.1f} s ({engine.ticks / wall:,.0f} ticks/s), {engine.orders} orders"
+        f"{decided['median']} ms, p99 {decided['p99']} ms, max {decided['max']} ms; with its orders "
+        f"executed median {done['median']} ms, p99 {done['p99']} ms ({np.median(orders_per_minute):.0f} "
+        f"orders a minute at the median, {max(orders_per_minute)} at most, most of them entries refused at "
+        f"max_open_positions); {engine.ticks:,} ticks in {wall:.1f} s ({engine.ticks / wall:,.0f} ticks/s)"
     )
-    print(json.dumps({"bench": "kite_decision_sim", "instruments": len(chosen), "moment_ms": figures}))
+    print(
+        json.dumps(
+            {
+                "bench": "kite_decision_sim",
+                "instruments": len(chosen),
+                "minute_to_decision_ms": decided,
+                "minute_to_orders_executed_ms": done,
+                "orders": engine.orders,
+            }
+        )
+    )
 
 
 def burst(scratch: Path, count: int, speed: float, seconds: float) -> None:
@@ -327,7 +379,7 @@ def main() -> None:
     parser.add_argument("--instruments", type=int, default=3000)
     parser.add_argument("--live-s", type=float, default=150)
     parser.add_argument("--sim-minutes", type=int, default=120)
-    parser.add_argument("--speed", type=float, default=20)
+    parser.add_argument("--speed", type=float, default=200)
     parser.add_argument("--burst-s", type=float, default=30)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
