@@ -14,6 +14,7 @@ import pytest
 from kiteconnect import KiteTicker
 from pydantic import SecretStr
 
+from engines.errors import EngineFailure
 from engines.kite.emulator.facade import KiteEmulator
 from engines.kite.emulator.packets import Encoder, Mode, Plan
 from engines.kite.emulator.tape import Tape
@@ -181,3 +182,41 @@ def test_a_silent_feed_is_reported_then_fails_past_its_limit(
     finally:
         emu.fault("resume")
         feed.close()
+
+
+def test_one_connection_carries_at_most_3000_instruments(emu: KiteEmulator, market: MarketSimulator) -> None:
+    instruments = list(market.master)[:3001]
+    _, (first, second) = feeds(emu, 2)
+    try:
+        first.subscribe(instruments[:2000])
+        second.subscribe(instruments[1000:3000])  # 1,000 shared: streamed once, 3,000 on the connection
+        with pytest.raises(
+            EngineFailure, match=r"would stream 3001 instruments on one connection; Kite allows 3000"
+        ):
+            second.subscribe(instruments[3000:])
+    finally:
+        first.close()
+        second.close()
+
+
+def test_kite_refuses_a_fourth_connection_which_the_layouts_never_open(
+    emu: KiteEmulator, market: MarketSimulator
+) -> None:
+    """The multi layout holds three connections (one per engine container), the single layout one: a
+    fourth process on the same API key would be refused, as Kite refuses it."""
+    future = market.master.current_future("NIFTY")
+    before = len(emu.log())
+    opened = [feeds(emu, 1)[1][0] for _ in range(4)]
+    try:
+        for feed in opened:
+            feed.subscribe([future])
+        assert wait_for(
+            lambda: (
+                sorted(r["status"] for r in emu.log()[before:] if r.get("event") == "connect")[:4]
+                == [101, 101, 101, 429]
+            ),
+            10,
+        )
+    finally:
+        for feed in opened:
+            feed.close()
