@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from engines.artifacts.recorder import ORDER_COLUMNS
 from tests.helpers import DAY, ROOT, SMALL, merge, write_config
 from tests.test_engine_runs import read_rows
+from tests.test_user_strategy import tutorial_strategy
 
 pytestmark = pytest.mark.docker
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # Ryuk's image cannot be pulled here
@@ -162,6 +164,8 @@ def assert_day_reported(day: Day, ended_by: str) -> dict[str, Any]:
     assert record["ended_by"] == ended_by
     report = day.report()
     assert (day.artifacts / "reports" / "daily" / f"{DAY}.md").exists()
+    charts = sorted(p.name for p in (day.artifacts / "reports" / "daily" / DAY).glob("*.png"))
+    assert charts, "no charts beside the report"
     assert report["session"]["ended_by"] == ended_by
     return record
 
@@ -207,6 +211,30 @@ def test_single_layout_runs_the_day_in_one_container(day: Day) -> None:
     }
     record = assert_day_reported(day, "close")
     assert {e["service"] for e in record["engines"].values()} == {"single"}
+
+
+@pytest.mark.parametrize("layout", ["multi", "single"])
+def test_a_traders_strategy_from_outside_the_repo_trades_in_the_containers(
+    tmp_path: Path, layout: str
+) -> None:
+    """The tutorial's strategy file, in a directory outside the repository, selected in the config: the
+    containers load it from the mounted strategies_dir, and its orders reach orders.csv and the report."""
+    mine = tutorial_strategy(tmp_path / "outside" / "strategies")
+    engine = {"strategy": "breakout.py:Breakout", "params": {"lookback": 15, "lots": 1}}
+    traded = make_day(tmp_path, merge(SMALL, {"strategies_dir": str(mine.parent)}))
+    raw = yaml.safe_load(traded.config.read_text())
+    raw["engines"]["fno"] = {"enabled": True, **engine}  # its params alone, not merged with the built-in's
+    traded.config.write_text(yaml.safe_dump(raw))
+    try:
+        result = traded.run("--layout", layout, "--speed", "max")
+        assert result.returncode == 0, result.stderr[-4000:]
+        rows = read_rows(traded.artifacts / "orders.csv", ORDER_COLUMNS)
+        entries = [r for r in rows if r["engine"] == "fno" and r["tag"] == "entry"]
+        assert entries and {r["strategy"] for r in entries} == {"breakout.py:Breakout"}
+        assert_day_reported(traded, "close")
+        assert "breakout.py:Breakout" in traded.report()["engines"]["fno"]["strategies"]
+    finally:
+        _remove(traded.project)
 
 
 def test_an_engine_failing_mid_day_stops_the_others_and_still_reports(tmp_path: Path) -> None:
