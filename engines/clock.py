@@ -14,6 +14,7 @@ from typing import Protocol
 from engines.market.calendar import ms, now_ist
 
 PACED_SPAN_MS = 1_000  # a paced clock reads a second of market at a time, so progress stays smooth
+MAX_WAIT_S = 1.0  # the longest a clock waits in one call
 LIVE_SPAN_MS = 10  # a live engine takes what arrived every 10 ms: a frame's quotes are current within that
 
 
@@ -22,8 +23,10 @@ class Clock(Protocol):
         """How far to read next: up to `event` (the next scheduled moment), from `done`."""
         ...
 
-    def wait_until(self, moment: int, stop: threading.Event) -> None:
-        """Return once `moment` may be processed (at once for an unpaced clock), or when `stop` is set."""
+    def wait_until(self, moment: int, stop: threading.Event) -> bool:
+        """Wait until `moment` may be processed (at once for an unpaced clock), `stop` is set, or at most
+        MAX_WAIT_S have passed (a live engine waiting for the open keeps its heartbeat going); True when
+        `moment` was reached."""
         ...
 
     def restart_pacing_at(self, moment: int) -> None:
@@ -46,11 +49,11 @@ class SimClock:
     def horizon(self, done: int, event: int) -> int:
         return min(event, done + PACED_SPAN_MS) if self.paced else event
 
-    def wait_until(self, moment: int, stop: threading.Event) -> None:
-        if self.paced:
-            delay = self._wall_start + (moment - self._start) / 1000 / self._speed - time.monotonic()
-            if delay > 0:
-                stop.wait(delay)
+    def wait_until(self, moment: int, stop: threading.Event) -> bool:
+        if not self.paced:
+            return True
+        delay = self._wall_start + (moment - self._start) / 1000 / self._speed - time.monotonic()
+        return _wait(delay, stop)
 
     def restart_pacing_at(self, moment: int) -> None:
         self._start = moment
@@ -63,10 +66,14 @@ class WallClock:
     def horizon(self, done: int, event: int) -> int:
         return min(event, max(done, ms(now_ist())) + LIVE_SPAN_MS)
 
-    def wait_until(self, moment: int, stop: threading.Event) -> None:
-        delay = (moment - ms(now_ist())) / 1000
-        if delay > 0:
-            stop.wait(delay)
+    def wait_until(self, moment: int, stop: threading.Event) -> bool:
+        return _wait((moment - ms(now_ist())) / 1000, stop)
 
     def restart_pacing_at(self, moment: int) -> None:
         return None
+
+
+def _wait(delay_s: float, stop: threading.Event) -> bool:
+    if delay_s > 0:
+        stop.wait(min(delay_s, MAX_WAIT_S))
+    return delay_s <= MAX_WAIT_S

@@ -240,7 +240,8 @@ class Engine:
             catching_up = self.recorder.catching_up
             through = moment if catching_up else self.clock.horizon(self._done, moment)
             if not catching_up:
-                self.clock.wait_until(through, stop)
+                while not self.clock.wait_until(through, stop) and not stop.is_set():
+                    self._beat()  # a live engine before the open: still alive
             if stop.is_set():
                 return StopReason.SIGNAL
             ticks = self.feed.read(through, stop)

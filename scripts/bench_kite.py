@@ -166,11 +166,12 @@ class Probe:
             batch: TickBatch = read(through, stop)
             return batch
 
-        def on_wait(moment: int, stop: threading.Event) -> None:
+        def on_wait(moment: int, stop: threading.Event) -> bool:
             now = time.perf_counter()
             self.frame_latency_ms += [(now - t) * 1000 for t in self.taken]
             self.taken = []
-            wait_until(moment, stop)
+            reached: bool = wait_until(moment, stop)
+            return reached
 
         hub.frame, feed.read, clock.wait_until, feed.deliver = on_frame, on_read, on_wait, on_deliver
         on_bars = engine.strategy.on_bars

@@ -7,6 +7,7 @@ import csv
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from engines.artifacts.layout import ArtifactPaths
 from engines.artifacts.recorder import Recorder
 from engines.assembly import index_levels
 from engines.broker import PaperBroker
-from engines.clock import SimClock
+from engines.clock import SimClock, WallClock
 from engines.desk import Desk, OrderUpdate
 from engines.engine import Engine, Status, StopReason, TradingHours
 from engines.margins import MarginModel
@@ -278,3 +279,13 @@ def test_an_order_during_the_warm_up_is_a_strategy_error_that_names_the_fix(tmp_
     with pytest.raises(StrategyError, match=r"no orders during the warm-up .*check self.ctx.warming_up"):
         engine.run(threading.Event())
     assert engine.status is Status.FAILED and engine.orders == 0
+
+
+def test_a_wall_clock_waits_at_most_a_second_at_a_time() -> None:
+    """An engine waiting for a distant open comes back every second to beat its heartbeat."""
+    clock, stop = WallClock(), threading.Event()
+    started = time.monotonic()
+    assert clock.wait_until(ms(datetime.now(IST)) + 5_000, stop) is False
+    assert 0.9 < time.monotonic() - started < 1.5
+    assert clock.wait_until(ms(datetime.now(IST)) + 200, stop) is True
+    assert SimClock(OPEN, float("inf")).wait_until(CLOSE, stop) is True  # unpaced: never waits
