@@ -27,7 +27,7 @@ from engines.artifacts.recorder import Recorder
 from engines.broker import PaperBroker
 from engines.config import Config, EngineName
 from engines.desk import Desk
-from engines.engine import Engine, Status, TradingHours
+from engines.engine import CHECKPOINT_SCHEMA, Engine, Status, TradingHours
 from engines.errors import ConfigError
 from engines.margins import MarginModel
 from engines.market.calendar import at_ist, ms
@@ -191,8 +191,8 @@ def _todays(checkpoint: dict[str, Any] | None, day: str) -> dict[str, Any] | Non
 def _disagreement(checkpoint: dict[str, Any], history: list[dict[str, Any]]) -> str | None:
     """Why the checkpoint is not a state of the journal (None when it is one): the orders, fills and
     positions that the journal's events up to the checkpoint's last_seq add up to must be the checkpoint's."""
-    if checkpoint.get("schema") != 3:
-        return f"checkpoint schema {checkpoint.get('schema')!r} is not this version's (3)"
+    if checkpoint.get("schema") != CHECKPOINT_SCHEMA:
+        return f"checkpoint schema {checkpoint.get('schema')!r} is not this version's ({CHECKPOINT_SCHEMA})"
     last = history[-1]["seq"] if history else 0
     if checkpoint["last_seq"] > last:
         return f"the checkpoint is at seq {checkpoint['last_seq']} but the journal ends at seq {last}"

@@ -51,6 +51,7 @@ from engines.strategies.context import Context
 from engines.universe import Universe
 
 HEARTBEAT_EVERY_S = 1.0
+CHECKPOINT_SCHEMA = 4  # 4: quotes as base64 columns
 CHECKPOINT_EVERY_S = 1.0  # the journal holds every event: a checkpoint only saves re-running time
 PROGRESS_EVERY_MS = 30 * MINUTE_MS
 _MAX_CALLBACK_ROUNDS = 100  # a strategy answering its own fills with orders must settle
@@ -440,7 +441,7 @@ class Engine:
     def checkpoint(self) -> dict[str, Any]:
         book = self.book
         return {
-            "schema": 3,
+            "schema": CHECKPOINT_SCHEMA,
             "engine": self.name,
             "date": self.hours.day.isoformat(),
             "status": self.status.value,

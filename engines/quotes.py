@@ -8,6 +8,7 @@ instrument that did not trade in the minute gets a flat bar at its last price an
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -224,10 +225,12 @@ class Quotes:
     # --- checkpoint ----------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
+        """Each array's rows as base64 of its little-endian bytes: a JSON list of the 90,000 numbers of
+        3,000 instruments costs some 10 ms to encode every second, this about one."""
         size = len(self.instruments)
         return {
             "tokens": [i.token for i in self.instruments],
-            **{name: getattr(self, name)[:size].tolist() for name in _ARRAYS},
+            **{name: _encode(getattr(self, name)[:size]) for name in _ARRAYS},
         }
 
     def restore(self, data: dict[str, Any], instruments: Sequence[Instrument]) -> None:
@@ -235,9 +238,8 @@ class Quotes:
         self.add(instruments)
         size = len(instruments)
         for name in _ARRAYS:
-            getattr(self, name)[:size] = np.array(data[name], dtype=getattr(self, name).dtype).reshape(
-                (size, *getattr(self, name).shape[1:])
-            )
+            array = getattr(self, name)
+            array[:size] = _decode(data[name], array.dtype).reshape((size, *array.shape[1:]))
 
 
 _ARRAYS = (
@@ -257,3 +259,11 @@ _ARRAYS = (
     "bar_low",
     "bar_start_volume",
 )
+
+
+def _encode(rows: NDArray[Any]) -> str:
+    return base64.b64encode(rows.astype(rows.dtype.newbyteorder("<")).tobytes()).decode("ascii")
+
+
+def _decode(text: str, dtype: np.dtype[Any]) -> NDArray[Any]:
+    return np.frombuffer(base64.b64decode(text), dtype=dtype.newbyteorder("<")).astype(dtype)

@@ -9,9 +9,8 @@ the day's dump: futures, options and stocks, all subscribed in full mode on one 
 It prints, each with a JSON line:
 
 1. live, the emulator at market speed (every instrument ticks once a second), for --live-s seconds:
-   - frame -> quotes: from a frame's arrival on the socket (the hub's callback) to the engine having folded
-     its ticks into its quotes (the start of the engine's next read after the one that took them), per
-     frame: median, p99, max;
+   - frame -> quotes: from a frame's arrival on the socket (the hub's callback, before our parser) to the
+     engine having folded its ticks into its quotes and bars, per frame: median, p99, max;
    - minute -> decision: from each minute boundary (wall clock) to the strategy's on_bars for that
      minute having decided (its return, less the time its order calls took to risk-check, paper-fill and
      journal the orders; that total is printed too): every sample (one a minute);
@@ -135,8 +134,8 @@ class Probe:
     """Wraps the hub's frame callback, the engine's clock wait and the strategy's on_bars (instance
     attributes, so the engine's code is untouched).
 
-    A frame's latency runs from its arrival (the hub's callback, before our parser) to the engine's next
-    wait on the clock after the read that took it: by then its ticks are in the quotes and bars."""
+    A frame's latency runs from its arrival (the hub's callback, before our parser) to the end of the
+    engine's fold of the read that took it into its quotes and bars (Engine._ingest)."""
 
     def __init__(self, engine: Engine, market: KiteMarket) -> None:
         self.lock = threading.Lock()
@@ -147,8 +146,7 @@ class Probe:
         self.decisions_ms: list[float] = []  # wall time of on_bars' return - the minute boundary
         hub: Any = market._hub
         feed: Any = engine.feed
-        clock: Any = engine.clock
-        frame, read, wait_until, deliver = hub.frame, feed.read, clock.wait_until, feed.deliver
+        frame, read, deliver, ingest = hub.frame, feed.read, feed.deliver, engine._ingest
 
         def on_deliver(ticks: TickBatch) -> None:
             self.received += len(ticks)
@@ -166,14 +164,15 @@ class Probe:
             batch: TickBatch = read(through, stop)
             return batch
 
-        def on_wait(moment: int, stop: threading.Event) -> bool:
-            now = time.perf_counter()
-            self.frame_latency_ms += [(now - t) * 1000 for t in self.taken]
-            self.taken = []
-            reached: bool = wait_until(moment, stop)
-            return reached
+        def on_ingest(ticks: TickBatch) -> None:
+            ingest(ticks)
+            if len(ticks):
+                now = time.perf_counter()
+                self.frame_latency_ms += [(now - t) * 1000 for t in self.taken]
+                self.taken = []
 
-        hub.frame, feed.read, clock.wait_until, feed.deliver = on_frame, on_read, on_wait, on_deliver
+        hub.frame, feed.read, feed.deliver = on_frame, on_read, on_deliver
+        engine._ingest = on_ingest  # type: ignore[method-assign]
         on_bars = engine.strategy.on_bars
         self.orders = OrderTimer(engine)
 

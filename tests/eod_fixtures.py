@@ -102,7 +102,7 @@ def position(symbol: str, quantity: int, cost_paise: int, last_price_paise: int)
 
 def write_checkpoint(root: Path, engine: str, **overrides: object) -> None:
     data: dict[str, object] = {
-        "schema": 3,
+        "schema": 4,
         "engine": engine,
         "date": DAY,
         "status": "finished",
