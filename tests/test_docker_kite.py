@@ -171,6 +171,7 @@ def check_day(day: LayoutDay) -> None:
         assert {o["strategy"] for o in entries} == {"opening_trade.py:OpeningTrade"}
     report = json.loads((artifacts / "reports" / "daily" / f"{day.day.date}.json").read_text())
     assert report["session"]["ended_by"] == "close" and set(report["engines"]) == set(ENGINES)
+    assert report["backtest"]["status"] == "ok", report["backtest"]  # the eod container replayed the day
     assert all(e["status"] == "finished" for e in report["engines"].values()), report["engines"]
 
     # The emulator: no order route ever; one ticker connection per engine process.

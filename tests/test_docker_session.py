@@ -232,7 +232,9 @@ def test_a_traders_strategy_from_outside_the_repo_trades_in_the_containers(
         entries = [r for r in rows if r["engine"] == "fno" and r["tag"] == "entry"]
         assert entries and {r["strategy"] for r in entries} == {"breakout.py:Breakout"}
         assert_day_reported(traded, "close")
-        assert "breakout.py:Breakout" in traded.report()["engines"]["fno"]["strategies"]
+        report = traded.report()
+        assert "breakout.py:Breakout" in report["engines"]["fno"]["strategies"]
+        assert report["backtest"]["status"] == "ok" and report["backtest"]["divergent_orders"] == 0
     finally:
         _remove(traded.project)
 
