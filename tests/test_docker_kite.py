@@ -49,7 +49,7 @@ class LayoutDay:
     network: str
     log_dir: Path
     env: dict[str, str]
-    inspected: list[dict[str, Any]] = field(default_factory=list)  # the containers, while they ran
+    inspected: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id: the containers as they ran
     result: subprocess.CompletedProcess[str] | None = None
 
     @property
@@ -141,14 +141,13 @@ def test_a_kite_fed_day_runs_through_the_containers_in_both_layouts(days: list[L
     }
     deadline = time.monotonic() + 600
     while any(p.poll() is None for p in processes.values()) and time.monotonic() < deadline:
-        for day in days:  # the engine containers, once they are up (compose removes them at the end)
-            if not day.inspected:
-                day.inspected = [c for c in inspect(day.project) if "-eod-" not in c["Name"]]
+        for day in days:  # every container as it runs (compose removes them at the end)
+            day.inspected |= {c["Id"]: c for c in inspect(day.project)}
         time.sleep(1)
     for day in days:
         out, err = processes[day.layout].communicate(timeout=60)
         day.result = subprocess.CompletedProcess([], processes[day.layout].returncode, out, err)
-        day.inspected += inspect(day.emulator_project)
+        day.inspected |= {c["Id"]: c for c in inspect(day.emulator_project)}
 
     for day in days:
         check_day(day)
@@ -181,9 +180,14 @@ def check_day(day: LayoutDay) -> None:
     assert connects == [101] * (3 if day.layout == "multi" else 1), (day.layout, connects)
 
     # The engines: on the emulator's internal network only, locked down; the canary nowhere.
-    engines = [c for c in day.inspected if "kite-emulator" not in c["Name"]]
+    def service(container: dict[str, Any]) -> str:
+        return str(container["Config"]["Labels"]["com.docker.compose.service"])
+
+    engines = [c for c in day.inspected.values() if service(c) not in ("eod", "kite-emulator")]
     expected = set(ENGINES) if day.layout == "multi" else {"single"}
-    assert {c["Config"]["Labels"]["com.docker.compose.service"] for c in engines} == expected
+    assert {service(c) for c in engines} == expected
+    for eod in (c for c in day.inspected.values() if service(c) == "eod"):  # when caught running
+        assert "/secrets" not in {m["Destination"] for m in eod["Mounts"]}
     for container in engines:
         assert set(container["NetworkSettings"]["Networks"]) == {day.network}
         host = container["HostConfig"]
@@ -195,7 +199,7 @@ def check_day(day: LayoutDay) -> None:
         subprocess.run(["docker", "network", "inspect", day.network], capture_output=True, text=True).stdout
     )
     assert network[0]["Internal"] is True
-    assert CANARY not in json.dumps(day.inspected)
+    assert CANARY not in json.dumps(list(day.inspected.values()))
     assert CANARY not in result.stdout + result.stderr
     assert files_holding(artifacts, CANARY) == []
     assert files_holding(day.log_dir, CANARY) == []
