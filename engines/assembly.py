@@ -99,13 +99,13 @@ def assemble(name: EngineName, config: Config, market: MarketSource, log: loggin
     )
     if (
         checkpoint is not None
-        and checkpoint["status"] != Status.FINISHED
         and market.replayable
         and market_recorder is not None
         and market_recorder.recorded_through < checkpoint["done_ms"]
     ):
         # The market record (written a part at a time, behind the engine) stops before the checkpoint: re-run
-        # the day from the open, which records what is missing, rather than leave a hole in the record.
+        # the day from the open, which records what is missing, rather than leave a hole in the record. This
+        # holds for a finished day too: a kill while its last part was being written loses that part.
         log.info(
             "the market record stops before the checkpoint: re-running the day from the open to complete it"
         )

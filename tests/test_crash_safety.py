@@ -78,15 +78,16 @@ def assert_same_day(got: Path, reference: Path, engines: tuple[str, ...]) -> Non
 
 def recorded(artifacts: Path) -> dict[str, tuple[int, int, int]]:
     """Per engine: ticks recorded, and the sums of their times and prices (a tick twice or missing shows)."""
-    out = {}
-    for engine in ENGINES:
-        streams = read_recording_of(artifacts, engine)
-        out[engine] = (
-            sum(len(s) for s in streams),
-            sum(int(s.ts.sum()) for s in streams),
-            sum(int(s.last_price.sum()) for s in streams),
-        )
-    return out
+    return {engine: recorded_engine(artifacts, engine) for engine in ENGINES}
+
+
+def recorded_engine(artifacts: Path, engine: str) -> tuple[int, int, int]:
+    streams = read_recording_of(artifacts, engine)
+    return (
+        sum(len(s) for s in streams),
+        sum(int(s.ts.sum()) for s in streams),
+        sum(int(s.last_price.sum()) for s in streams),
+    )
 
 
 def read_recording_of(artifacts: Path, engine: str) -> list[TickBatch]:
@@ -164,6 +165,24 @@ def test_sigterm_on_an_exact_minute_boundary_then_a_resume_gives_the_uninterrupt
     resumed = run_engine("engines.equity", config, artifacts, timeout=120)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming 2026-11-27 with 4 instruments from 09:50:00" in resumed.stderr
+    assert_same_day(artifacts, reference, ("equity",))
+
+
+def test_a_finished_day_whose_last_market_part_was_lost_records_it_again(tmp_path: Path) -> None:
+    """A kill while a finished engine writes its last part (after its final checkpoint) loses that part:
+    the next run sees the record stop before the checkpoint and re-runs the day to complete it."""
+    config = write_config(tmp_path / "cfg", SMALL)
+    reference = tmp_path / "reference"
+    assert run_engine("engines.equity", config, reference, timeout=120).returncode == 0
+    artifacts = tmp_path / "lost"
+    shutil.copytree(reference, artifacts)
+    parts = sorted((artifacts / "market" / DAY / "ticks" / "equity").glob("*.parquet"))
+    parts[-1].unlink()
+
+    again = run_engine("engines.equity", config, artifacts, timeout=120)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "the market record stops before the checkpoint" in again.stderr
+    assert recorded_engine(artifacts, "equity") == recorded_engine(reference, "equity")
     assert_same_day(artifacts, reference, ("equity",))
 
 

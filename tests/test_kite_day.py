@@ -33,7 +33,9 @@ def engines_env() -> dict[str, str]:
 def test_a_kite_fed_day_runs_in_one_process_against_the_emulator(tmp_path: Path) -> None:
     log = tmp_path / "emulator-requests.jsonl"
     with KiteEmulator(api_key=API_KEY, api_secret=API_SECRET, access_token=CANARY, log_path=log) as emu:
-        day = write_kite_day(tmp_path / "day", emu.rest_root, emu.ws_root)
+        # Four minutes: the options engine centres its chain at the first minute boundary after the index
+        # ticks, which leaves it two minutes before the square-off to trade.
+        day = write_kite_day(tmp_path / "day", emu.rest_root, emu.ws_root, minutes=4)
         config = load_config(day.config)
         context = CheckContext(ROOT, day.config, config, None, ("single",), None, 0, 0, True)  # type: ignore[arg-type]
         for check in (checks.check_time, checks.check_secrets, checks.check_token):
@@ -67,7 +69,12 @@ def test_a_kite_fed_day_runs_in_one_process_against_the_emulator(tmp_path: Path)
         orders = list(csv.DictReader(handle))
     for engine in ("fno", "equity", "options"):
         filled = [o for o in orders if o["engine"] == engine and o["status"] == "COMPLETE"]
-        assert {o["tag"] for o in filled} >= {"entry"}, (engine, orders)
+        journal = day.artifacts / "journal" / day.date / f"{engine}.jsonl"
+        assert {o["tag"] for o in filled} >= {"entry"}, (
+            [o for o in orders if o["engine"] == engine],
+            journal.read_text()[-3000:],
+            [line for line in engines.stderr.splitlines() if engine in line][-30:],
+        )
     assert {o["symbol"] for o in orders if o["engine"] == "equity"} <= set(STOCKS)
     checkpoints = {
         e: json.loads((day.artifacts / "checkpoints" / f"{e}.json").read_text())

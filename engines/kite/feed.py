@@ -77,6 +77,7 @@ class TickerHub:
         self._ticker.on_reconnect = self._on_reconnect
         self._ticker.on_noreconnect = self._on_noreconnect
         self._started = False
+        self._closing = False
 
     # --- engines' side -------------------------------------------------------------------------------
 
@@ -110,8 +111,9 @@ class TickerHub:
             if feed in self._feeds:
                 self._feeds.remove(feed)
             last = not self._feeds
+            self._closing = last
         if last and self._started:
-            reactor.callFromThread(self._ticker.close)
+            reactor.callFromThread(self._ticker.close)  # a socket still connecting: closed in _on_connect
 
     # --- the reactor thread --------------------------------------------------------------------------
 
@@ -135,6 +137,9 @@ class TickerHub:
         self._ticker.set_mode(self._ticker.MODE_FULL, tokens)
 
     def _on_connect(self, ws: Any, response: Any) -> None:
+        if self._closing:  # every feed left while the handshake was under way
+            self._ticker.close()
+            return
         self._connections += 1
         first = self._connections == 1
         self._connected = True

@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -177,18 +178,26 @@ def _read_spool(path: Path) -> TickBatch:
 
 def _converter() -> None:
     """`python -m engines.market.recording`: spool files in, Parquet parts out, one JSON command a line."""
+    engine = os.getppid()
+
+    def engine_alive() -> bool:
+        # A killed engine's restart records these ticks again: a part landing now would hold them twice.
+        return os.getppid() == engine
+
     for line in sys.stdin:
         command = json.loads(line)
         spool, part = Path(command["spool"]), Path(command["part"])
         try:
-            write_part([_read_spool(spool)], part)
+            if not write_part([_read_spool(spool)], part, engine_alive):
+                return
             spool.unlink()
         except OSError as exc:
             print(f"cannot write {part}: {exc.strerror or exc}", flush=True)
             sys.exit(1)
 
 
-def write_part(batches: list[TickBatch], path: Path) -> None:
+def write_part(batches: list[TickBatch], path: Path, commit: Callable[[], bool] = lambda: True) -> bool:
+    """Write the part atomically, unless `commit()` says no once it is encoded; whether it was written."""
     import pyarrow.parquet as pq  # only the converter process and readers load pyarrow, never an engine
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -198,7 +207,10 @@ def write_part(batches: list[TickBatch], path: Path) -> None:
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         pq.write_table(table, temp, compression="zstd", compression_level=1, use_dictionary=False)
+        if not commit():
+            return False
         os.replace(temp, path)
+        return True
     finally:
         temp.unlink(missing_ok=True)
 
