@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from engines.artifacts.lock import ArtifactsBusy
 from engines.config import EngineName, load_config
 from engines.errors import ConfigError, PaperfleetError
 from engines.logs import add_log_level, setup_logging
@@ -95,7 +96,7 @@ def main(engine: EngineName | None, argv: Sequence[str] | None = None) -> int:
         names = _selected(engine, getattr(args, "engines", None), config.engines.enabled())
         return int(run_engines(names, config))
     except PaperfleetError as exc:
-        label = "config error" if isinstance(exc, ConfigError) else "failed"
+        label = {ConfigError: "config error", ArtifactsBusy: "refused"}.get(type(exc), "failed")
         log.error("%s: %s", label, exc)
         return int(exc.exit_code)
 

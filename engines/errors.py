@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     FAILURE = 1
     USAGE = 2
     FEED = 4  # the live feed went silent past its limit (3 is the controller's failed pre-market check)
+    BUSY = 5  # another run holds the artifacts directory (engines/artifacts/lock.py): nothing started
 
 
 class PaperfleetError(Exception):

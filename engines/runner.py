@@ -17,6 +17,7 @@ import time
 from types import FrameType
 
 from engines.artifacts.layout import ArtifactPaths
+from engines.artifacts.lock import ArtifactsLock
 from engines.assembly import assemble
 from engines.config import Config, EngineName
 from engines.engine import Engine
@@ -29,9 +30,19 @@ log = logging.getLogger("engines")
 def run_engines(names: tuple[EngineName, ...], config: Config) -> ExitCode:
     """Assemble every engine first (config problems surface before anything trades), then run them.
     Exit code: OK, or the first failure's (FEED when the live feed failed, else FAILURE)."""
-    engines: list[Engine] = []
     stop = threading.Event()
     _install_stop_handlers(stop)
+    config.artifacts_dir.mkdir(parents=True, exist_ok=True)
+    # Before anything is read or written: a controller's day or another run of these engines refuses us.
+    lock = ArtifactsLock.for_engines(config.artifacts_dir, tuple(n.value for n in names))
+    try:
+        return _run_all(names, config, stop)
+    finally:
+        lock.release()
+
+
+def _run_all(names: tuple[EngineName, ...], config: Config, stop: threading.Event) -> ExitCode:
+    engines: list[Engine] = []
     try:
         market = open_market(config, ArtifactPaths(config.artifacts_dir), stop)
     except StopRequested:
