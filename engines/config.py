@@ -253,7 +253,8 @@ class KiteConfig(Frozen):
 
     api_root: KiteRestRoot = KITE_API_ROOT  # REST: login, profile, instruments, history, quotes
     ws_root: KiteWsRoot = "wss://ws.kite.trade"  # the KiteTicker WebSocket
-    secrets_file: str = "kite.yaml"  # inside secrets_dir; see secrets/README.md
+    # A file name inside secrets_dir (no directory part: it cannot point elsewhere); see secrets/README.md
+    secrets_file: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")] = "kite.yaml"
     silence_warn_s: Annotated[float, Field(gt=0)] = 10.0  # no tick this long in the session: reported
     silence_limit_s: Annotated[float, Field(gt=0)] = 60.0  # ... this long: the engine stops, exit 4
     # The emulator streams on any calendar day: true waives the NSE calendar for a test day (never with
@@ -303,8 +304,17 @@ class EodConfig(Frozen):
     backtest: bool = True
 
 
+class ControllerConfig(Frozen):
+    """How `session run` watches the engines (session/controller.py)."""
+
+    heartbeat_limit_s: Annotated[float, Field(gt=0)] = 60.0  # a beat older than this: the engine is hung
+    restart: Literal["no", "on-failure"] = "no"  # on-failure: a failed engine restarts, resuming its day
+    max_restarts: Annotated[int, Field(ge=0)] = 2  # per engine; one more failure ends the day
+
+
 class Config(Frozen):
     session: SessionConfig = SessionConfig()
+    controller: ControllerConfig = ControllerConfig()
     trading: TradingConfig
     engines: EnginesConfig = EnginesConfig()
     execution: ExecutionConfig = ExecutionConfig()
@@ -380,7 +390,7 @@ def load_config(path: Path | str, overrides: dict[str, Any] | None = None) -> Co
     except ValidationError as exc:
         raise ConfigError(format_validation_error(path, exc)) from None
     if config.engines.equity.enabled and not config.trading.equity_universe:
-        csv_path = path.parent / config.trading.equity_universe_csv
+        csv_path = inside(path.parent, config.trading.equity_universe_csv, "trading.equity_universe_csv")
         known = STOCKS if config.market_data.feed is FeedKind.SIM else None
         symbols = read_universe_csv(csv_path, known)
         trading = config.trading.model_copy(update={"equity_universe": symbols})
@@ -395,6 +405,18 @@ def load_config(path: Path | str, overrides: dict[str, Any] | None = None) -> Co
             f"{path}: invalid configuration ({len(problems)} problem(s)):\n  " + "\n  ".join(problems)
         )
     return config
+
+
+def inside(directory: Path, relative: Path, key: str) -> Path:
+    """`relative` under `directory`, refused when it resolves outside (a `..` or a link): a path key never
+    reaches another directory, the secrets' least of all."""
+    resolved = (directory / relative).resolve()
+    if not resolved.is_relative_to(directory.resolve()):
+        raise ConfigError(
+            f"{key}: {str(relative)!r} resolves outside {directory}/; put the file in that directory "
+            f"(the config's own) and name it relative to it"
+        )
+    return resolved
 
 
 def strategy_problems(config: Config) -> list[str]:
@@ -500,18 +522,17 @@ def read_universe_csv(path: Path, known: Collection[str] | None = None) -> tuple
         )
     header_line, header = rows[0]
     if [cell.strip().lower() for cell in header] != _CSV_HEADER:
-        raise ConfigError(f"{path}:{header_line}: header is {','.join(header)!r}; expected 'symbol,enabled'")
+        raise ConfigError(
+            f"{path}:{header_line}: the header is not 'symbol,enabled' (it must be exactly that)"
+        )
     symbols: list[str] = []
     first_seen: dict[str, int] = {}
     for line, row in rows[1:]:
         if len(row) != 2:
-            raise ConfigError(f"{path}:{line}: expected 2 columns (symbol,enabled), got {len(row)}: {row!r}")
+            raise ConfigError(f"{path}:{line}: expected 2 columns (symbol,enabled), got {len(row)}")
         symbol, flag = row[0].strip().upper(), row[1].strip().lower()
         if flag not in _ENABLED_WORDS:
-            raise ConfigError(
-                f"{path}:{line}: enabled {row[1].strip()!r} for {symbol} is not one of "
-                f"1/0, true/false, yes/no"
-            )
+            raise ConfigError(f"{path}:{line}: the enabled column is not one of 1/0, true/false, yes/no")
         if not symbol:
             raise ConfigError(f"{path}:{line}: symbol is empty")
         if symbol in first_seen:
