@@ -77,6 +77,9 @@ def test_decode_reads_every_layout_as_the_official_client_does(market: MarketSim
     stamps = dict(zip(ours.token.tolist(), ours.ts.tolist(), strict=True))
     assert stamps[int(tokens[future_row])] == 1_795_753_800_000
     assert stamps[int(tokens[stock_row])] == 1_795_753_800_500
+    # The feed streams full mode only: a quote-mode packet (Kite's snapshot on subscribing) is skipped.
+    full = decode(frame, arrival_ms=1_795_753_800_500, full_only=True)
+    assert sorted(full.token.tolist()) == sorted(int(tokens[r]) for r in (index_row, future_row))
 
 
 def test_decode_refuses_a_frame_whose_packets_overrun_it() -> None:
@@ -122,6 +125,8 @@ def test_engines_of_one_process_share_one_connection_and_each_gets_its_instrumen
         batch = options.read(ms(now_ist()), threading.Event())
         assert got[0] >= 2 and "connected" in got[1]
         assert set(batch.token.tolist()) <= {future.token, index.token} and len(batch) >= 2
+        futures = batch.token == future.token
+        assert futures.any() and (batch.bid_price[futures, 0] > 0).all()  # never a book-less first tick
         connects = sum(1 for e in emu.log() if e.get("event") == "connect") - before
         assert connects == 1
     finally:
@@ -194,9 +199,11 @@ def test_one_connection_carries_at_most_3000_instruments(emu: KiteEmulator, mark
             EngineFailure, match=r"would stream 3001 instruments on one connection; Kite allows 3000"
         ):
             second.subscribe(instruments[3000:])
+        assert wait_for(lambda: emu.health()["connections"] == 1, 10)  # let the handshake finish ...
     finally:
         first.close()
         second.close()
+    assert wait_for(lambda: emu.health()["connections"] == 0, 10)  # ... so that the close is seen through
 
 
 def test_kite_refuses_a_fourth_connection_which_the_layouts_never_open(
@@ -217,7 +224,7 @@ def test_kite_refuses_a_fourth_connection_which_the_layouts_never_open(
                 sorted(r["status"] for r in emu.log()[before:] if r.get("event") == "connect")[:4]
                 == [101, 101, 101, 429]
             ),
-            10,
+            20,
         )
     finally:
         for feed in opened:

@@ -120,7 +120,10 @@ class TickerHub:
     def frame(self, payload: bytes) -> None:
         arrival = ms(now_ist())
         try:
-            ticks = decode(payload, arrival)
+            # Every token is streamed in full mode. On a subscription Kite sends a quote-mode snapshot at
+            # once, before the mode message takes effect: it has no depth (a paper order would meet an
+            # empty book) and no timestamp, and the full snapshot follows, so it is skipped.
+            ticks = decode(payload, arrival, full_only=True)
         except Malformed as exc:
             self.malformed += 1
             self._event(FeedEvent("malformed", {"count": self.malformed, "detail": str(exc)}))

@@ -87,12 +87,14 @@ class Malformed(ValueError):
 
 
 _BY_LENGTH = {length: dt for dt, length in PACKET_LENGTHS.items()}
+FULL_LENGTHS = frozenset({PACKET_LENGTHS[FULL_PACKET], PACKET_LENGTHS[INDEX_FULL_PACKET]})
 
 
-def decode(frame: bytes, arrival_ms: int) -> TickBatch:
+def decode(frame: bytes, arrival_ms: int, full_only: bool = False) -> TickBatch:
     """A binary frame as a tick batch, in the engine's units (paise, epoch ms). A tick's time is its
     exchange timestamp, or the arrival time when the packet has none (ltp and index quote modes).
-    Heartbeats give an empty batch; a frame whose packets overrun it raises Malformed."""
+    `full_only` skips the packets of other modes. Heartbeats give an empty batch; a frame whose packets
+    overrun it raises Malformed."""
     if len(frame) < 4:
         return TickBatch.empty()
     buffer = np.frombuffer(frame, dtype=np.uint8)
@@ -105,7 +107,8 @@ def decode(frame: bytes, arrival_ms: int) -> TickBatch:
         length = int.from_bytes(frame[at : at + 2], "big")
         if at + 2 + length > len(frame):
             raise Malformed(f"a {length}-byte packet overruns the {len(frame)}-byte frame")
-        if length in _BY_LENGTH:  # an unknown length is another segment's packet: skipped
+        # An unknown length is another segment's packet: skipped.
+        if length in _BY_LENGTH and (not full_only or length in FULL_LENGTHS):
             offsets.setdefault(length, []).append(at)
         at += 2 + length
     parts = []
