@@ -120,6 +120,7 @@ class Engine:
         self.ticks = 0
         self._done = hours.open_ms  # every tick and moment up to here is processed
         self._resumed = False
+        self.error: str | None = None  # what failed the day, once it has
         self._restored: list[Instrument] = []
         self._stop = threading.Event()
         self._next_save = self._next_beat = 0.0
@@ -194,8 +195,9 @@ class Engine:
             self.status = Status.STOPPED
             self._beat()
             raise
-        except Exception:
+        except Exception as exc:
             self.status = Status.FAILED
+            self.error = f"{type(exc).__name__}: {exc}"[:500]  # for `session status`
             self._beat()
             raise
         self.status = Status.FINISHED if reason is StopReason.CLOSE else Status.STOPPED
@@ -343,12 +345,13 @@ class Engine:
         """Feed on_bar the bars before the day that the strategy asks for, in time order, orders refused."""
         if self.history is None:
             return
-        bars = [
-            bar
-            for instrument in instruments
-            if (count := self.strategy.warmup(instrument)) > 0
-            for bar in self.history(instrument, count)
-        ]
+        bars: list[Bar] = []
+        for instrument in instruments:
+            if (count := self.strategy.warmup(instrument)) > 0:
+                bars += self.history(instrument, count)  # rate-limited on Kite: keep beating meanwhile
+                if time.monotonic() >= self._next_beat:
+                    self._beat()
+                    self._next_beat = time.monotonic() + HEARTBEAT_EVERY_S
         if not bars:
             return
         minutes: dict[int, list[Bar]] = {}
@@ -481,5 +484,6 @@ class Engine:
                 "net_pnl": fmt_rupees(self.book.net_pnl),
                 "realised_pnl": fmt_rupees(self.book.realised),
                 "charges": fmt_rupees(self.book.charges),
+                "error": self.error,
             }
         )

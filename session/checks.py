@@ -23,6 +23,7 @@ from pathlib import Path
 
 from python_on_whales import DockerException
 
+from engines.artifacts.nofollow import give_tree
 from engines.config import Config, FeedKind, SessionConfig
 from engines.kite.secrets import SecretsError, load_kite_secrets, token_problem
 from engines.market.calendar import NseCalendar, at_ist, now_ist
@@ -130,9 +131,8 @@ def check_filesystem(ctx: CheckContext) -> CheckResult:
         if ctx.dry_run:
             notes.append(f"{len(misowned)} path(s) not owned by {ctx.uid}:{ctx.gid} (a real run fixes that)")
         else:
-            for path in misowned:
-                os.chown(path, ctx.uid, ctx.gid, follow_symlinks=False)
-            notes.append(f"gave {len(misowned)} path(s) to the container user {ctx.uid}:{ctx.gid}")
+            changed = give_tree(root, (ctx.uid, ctx.gid), skip=("archive",))  # never through a link
+            notes.append(f"gave {changed} path(s) to the container user {ctx.uid}:{ctx.gid}")
     elif misowned:
         unwritable = [
             str(p) for p in misowned if p.is_dir() and not _permits(p, ctx.uid, ctx.gid, WRITE | SEARCH)
@@ -162,8 +162,15 @@ def check_filesystem(ctx: CheckContext) -> CheckResult:
 
 
 def _live_artifacts(root: Path) -> list[Path]:
-    """Everything under root but the archive (--fresh's old days, which no container writes)."""
-    return [p for entry in root.iterdir() if entry.name != "archive" for p in (entry, *entry.rglob("*"))]
+    """Everything under root but the archive (--fresh's old days, which no container writes); links are
+    listed, never followed."""
+    found = []
+    for top, dirs, files in os.walk(root):  # os.walk does not descend into linked directories
+        if Path(top) == root:
+            dirs[:] = [d for d in dirs if d != "archive"]
+            files = [f for f in files if f != "archive"]
+        found += [Path(top, name) for name in [*dirs, *files]]
+    return found
 
 
 READ, WRITE, SEARCH = 4, 2, 1
@@ -287,8 +294,8 @@ def check_docker(ctx: CheckContext) -> CheckResult:
             "docker",
             Status.FAIL,
             f"project {ctx.compose.project_name!r} is already running "
-            f"{', '.join(running)}; stop that day first, or pass another "
-            f"--project-name",
+            f"{', '.join(running)}, outside any session; stop them first "
+            f"(docker compose -p {ctx.compose.project_name} down)",
         )
     services = [*ctx.services, "eod"]
     missing = ctx.compose.missing_images(services)

@@ -5,6 +5,7 @@
   1 an engine or the end-of-day job failed; 2 usage error; 3 a pre-market check failed (nothing started).
 - `session login`: the day's Kite access token (exit codes in session/login.py).
 - `session report`: the summary of a day's report in the terminal (0, or 2 when there is no report).
+- `session status`: each engine's state from its heartbeat, and who holds the day (0, 2 config error).
 - `session backtest`: days and parameter sets replayed in parallel, each reported, then compared
   (0 every run reported, 1 a run failed, 2 usage error).
 """
@@ -17,17 +18,22 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from python_on_whales import DockerException
+
 from engines.artifacts.layout import ArtifactPaths
+from engines.artifacts.lock import LOCKS, TOKEN_VARIABLE, ArtifactsBusy, ArtifactsLock, session_holder
+from engines.artifacts.nofollow import move_entries, read_file
 from engines.config import Config, EngineName, FeedKind, load_config
 from engines.errors import ConfigError
 from engines.logs import setup_logging
 from session.checks import CheckContext, Status, run_checks
 from session.compose import Compose
-from session.controller import DayPlan, DayRun, Layout, Timings, services_for
+from session.controller import STOP_GRACE_S, DayPlan, DayRun, Layout, Timings, services_for
 from session.login import login
 
 log = logging.getLogger("session")
@@ -95,6 +101,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     _report_parser(commands)
     _backtest_parser(commands)
+    status = commands.add_parser(
+        "status",
+        help="each engine's state, from another terminal",
+        description="Each enabled engine's state, heartbeat age, market time, orders, net P&L and last "
+        "error (from its heartbeat), and which session holds the artifacts directory.",
+        epilog="Exit codes: 0 printed, 2 usage or config error.",
+    )
+    status.add_argument(
+        "--config", type=Path, default=Path("configs/dev.yaml"), help="(default: %(default)s)"
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     return parser
 
 
@@ -165,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return report(args)
         if args.command == "backtest":
             return backtest(args)
+        if args.command == "status":
+            return status(args)
     except ConfigError as exc:
         log.error("usage error: %s", exc)
         return 2
@@ -183,7 +202,8 @@ def report(args: argparse.Namespace) -> int:
 
     from session.eod.summary import summary_text
 
-    directory = ArtifactPaths(_artifacts(args)).daily_report(date(2000, 1, 1), "json").parent
+    root = _artifacts(args)
+    directory = ArtifactPaths(root).daily_report(date(2000, 1, 1), "json").parent
     if args.date is None:
         reports = sorted(directory.glob("????-??-??.json"))
         if not reports:
@@ -199,7 +219,7 @@ def report(args: argparse.Namespace) -> int:
                 f"{path}: no report for {args.date}; write it with python -m session.eod --date {args.date}"
             )
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_file(root, path.relative_to(root).as_posix()))  # never through a link
     except (OSError, ValueError) as exc:
         raise ConfigError(
             f"{path}: cannot read the report ({exc}); write it again with python -m session.eod"
@@ -209,6 +229,23 @@ def report(args: argparse.Namespace) -> int:
             f"{path}: report schema {data.get('schema')!r}, this version reads 2; write it again"
         )
     sys.stdout.write(summary_text(data, str(path.with_suffix(".md"))))
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    import json
+
+    from session.status import engine_status, status_text
+
+    config = load_config(args.config)
+    paths = ArtifactPaths(config.artifacts_dir)
+    holder = session_holder(paths.root)
+    rows = engine_status(paths, [e.value for e in config.engines.enabled()], time.time())
+    if args.json:
+        held_by = {k: v for k, v in asdict(holder).items() if k != "token"} if holder else None
+        print(json.dumps({"artifacts": str(paths.root), "held_by": held_by, "engines": rows}, indent=2))
+    else:
+        sys.stdout.write(status_text(holder.describe() if holder else None, rows))
     return 0
 
 
@@ -274,12 +311,36 @@ def run(args: argparse.Namespace, timings: Timings) -> int:
     except ConfigError as exc:
         config_error = str(exc)
     uid, gid = (CONTAINER_UID, CONTAINER_GID) if os.geteuid() == 0 else (os.getuid(), os.getgid())
-    layout = Layout(args.layout)
-    engines = tuple(e.value for e in config.engines.enabled()) if config else ()
     compose = Compose(
         PROJECT_DIR, args.project_name, _compose_env(args, config, uid, gid), compose_overrides(config)
     )
+    lock = None
+    if config is not None:
+        try:
+            lock = take_the_day(config.artifacts_dir.resolve(), compose, (uid, gid))
+        except ArtifactsBusy as exc:
+            log.error("refused: %s", exc)
+            return int(exc.exit_code)
+        os.environ[TOKEN_VARIABLE] = lock.token or ""  # compose hands it to the engines (compose.yaml)
+    try:
+        return _day(args, timings, config, config_error, compose, uid, gid)
+    finally:
+        if lock is not None:
+            lock.release()
 
+
+def _day(
+    args: argparse.Namespace,
+    timings: Timings,
+    config: Config | None,
+    config_error: str | None,
+    compose: Compose,
+    uid: int,
+    gid: int,
+) -> int:
+    """Checks, then the day, with the artifacts directory held."""
+    layout = Layout(args.layout)
+    engines = tuple(e.value for e in config.engines.enabled()) if config else ()
     results = run_checks(
         CheckContext(
             PROJECT_DIR,
@@ -311,7 +372,7 @@ def run(args: argparse.Namespace, timings: Timings) -> int:
     day = config.trading_date()
     paths = ArtifactPaths(config.artifacts_dir.resolve())
     if args.fresh:
-        archived = archive_artifacts(paths.root)
+        archived = archive_artifacts(paths.root, (uid, gid))
         if archived is not None:
             log.info("--fresh: moved the previous artifacts to %s", archived)
     log.info(
@@ -321,7 +382,8 @@ def run(args: argparse.Namespace, timings: Timings) -> int:
         ", ".join(engines),
         args.speed or "from the config",
     )
-    code = DayRun(DayPlan(day, layout, engines, paths, uid, gid), compose, timings).run()
+    plan = DayPlan(day, layout, engines, paths, uid, gid, config.controller)
+    code = DayRun(plan, compose, timings).run()
     report = paths.daily_report(day, "json")
     if report.exists():
         log.info("report: %s", report)
@@ -329,16 +391,43 @@ def run(args: argparse.Namespace, timings: Timings) -> int:
     return code
 
 
-def archive_artifacts(root: Path) -> Path | None:
-    """Move every artifact (not the archive itself, nor the README) into archive/<UTC time>/."""
-    entries = [p for p in root.iterdir() if p.name not in (ARCHIVE, "README.md")]
+def take_the_day(root: Path, compose: Compose, owner: tuple[int, int]) -> ArtifactsLock:
+    """The artifacts directory's session lock (ArtifactsBusy when another run holds it). A controller that
+    died left its engines running: they are stopped (they checkpoint on SIGTERM) and removed, and this run's
+    engines resume the day from their journals."""
+    root.mkdir(parents=True, exist_ok=True)
+    lock = ArtifactsLock.for_session(root, compose.project_name, owner)
+    previous = lock.previous
+    if previous is None or previous.project is None:
+        return lock
+    try:
+        leftovers = compose.leftovers(previous.project)
+        if leftovers:
+            log.warning(
+                "the previous controller (%s) died and left %s: stopping and removing them; this run's "
+                "engines resume the day from their journals",
+                previous.describe(),
+                ", ".join(c.name for c in leftovers),
+            )
+            compose.remove(leftovers, STOP_GRACE_S)
+    except DockerException as exc:  # the docker check says more; a leftover engine would refuse to start
+        log.warning(
+            "the previous controller (%s) died; its containers could not be listed: %s",
+            previous.describe(),
+            (exc.stderr or str(exc)).strip(),
+        )
+    return lock
+
+
+def archive_artifacts(root: Path, owner: tuple[int, int]) -> Path | None:
+    """Move every artifact (not the archive itself, the README or the locks) into archive/<UTC time>/,
+    renaming entries as they are (a link moves as a link)."""
+    entries = [p.name for p in root.iterdir() if p.name not in (ARCHIVE, LOCKS, "README.md")]
     if not entries:
         return None
-    target = root / ARCHIVE / datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    target.mkdir(parents=True)
-    for entry in entries:
-        entry.rename(target / entry.name)
-    return target
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    move_entries(root, entries, f"{ARCHIVE}/{stamp}", owner)
+    return root / ARCHIVE / stamp
 
 
 def compose_overrides(config: Config | None) -> list[str]:

@@ -20,6 +20,11 @@ from pathlib import Path
 from python_on_whales import Container, DockerClient, DockerException
 
 log = logging.getLogger("session")
+# Timeouts of docker calls: inspect, ps, logs, stop (its grace included), down; compose up (images exist by
+# then: containers start in seconds); the one-shot end-of-day job (its backtest replays the whole day).
+CALL_TIMEOUT_S = 60
+UP_TIMEOUT_S = 300
+EOD_TIMEOUT_S = 1800
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,7 @@ class Exited:
     name: str
     container_id: str
     exit_code: int
+    at: datetime | None = None  # when it exited (a restarted container exits again later)
 
 
 class Compose:
@@ -53,14 +59,23 @@ class Compose:
         os.environ.update(env)
         self.project_name = project_name
         self.files = ["compose.yaml", *overrides]
+
         # Every profile is active: the controller always names the services it starts, and the profiled
         # ones (single, eod) must be visible to config, run and down.
-        self.docker = DockerClient(
-            compose_files=[project_dir / name for name in self.files],
-            compose_project_directory=project_dir,
-            compose_project_name=project_name,
-            compose_profiles=["single", "eod"],
-        )
+        def client(timeout_s: int) -> DockerClient:
+            # Every docker call ends: coreutils `timeout` ends a CLI call that hangs (a stuck daemon), which
+            # then fails as a DockerException with exit code 124.
+            return DockerClient(
+                client_call=["timeout", "--kill-after=5", str(timeout_s), "docker"],
+                compose_files=[project_dir / name for name in self.files],
+                compose_project_directory=project_dir,
+                compose_project_name=project_name,
+                compose_profiles=["single", "eod"],
+            )
+
+        self.docker = client(CALL_TIMEOUT_S)
+        self._up = client(UP_TIMEOUT_S)
+        self._eod = client(EOD_TIMEOUT_S)
 
     # --- checks --------------------------------------------------------------------------------
 
@@ -93,7 +108,7 @@ class Compose:
     # --- the day -------------------------------------------------------------------------------
 
     def up(self, services: Sequence[str]) -> list[Started]:
-        self.docker.compose.up(list(services), detach=True, quiet=True)
+        self._up.compose.up(list(services), detach=True, quiet=True)
         started = []
         for container in self.docker.compose.ps(list(services), all=True):
             service = (container.config.labels or {}).get("com.docker.compose.service", container.name)
@@ -105,9 +120,17 @@ class Compose:
         if containers:
             self.docker.container.stop(list(containers), time=grace_s)
 
-    def exit_code(self, container: Container) -> int | None:
+    def exited(self, service: str, container: Container) -> Exited | None:
+        """The container's exit, or None while it runs."""
         container.reload()  # type: ignore[no-untyped-call]
-        return None if container.state.running else container.state.exit_code
+        state = container.state
+        if state.running or state.exit_code is None:
+            return None
+        return Exited(service, container.name, container.id, state.exit_code, state.finished_at)
+
+    def start(self, container: Container) -> None:
+        """Start an exited container again (same container: same mounts, logs and name)."""
+        self.docker.container.start(container)
 
     def logs(self, container: Container) -> str:
         return str(self.docker.container.logs(container, timestamps=False))
@@ -115,10 +138,21 @@ class Compose:
     def run_once(self, service: str) -> tuple[int, str]:
         """`compose run --rm` a one-shot service; (exit code, its output)."""
         try:
-            output = self.docker.compose.run(service, remove=True, tty=False)
+            output = self._eod.compose.run(service, remove=True, tty=False)
         except DockerException as exc:
             return exc.return_code, (exc.stdout or "") + (exc.stderr or "")
         return 0, str(output)
+
+    def leftovers(self, project: str) -> list[Container]:
+        """The containers of a compose project, running or not (a dead controller's)."""
+        label = f"com.docker.compose.project={project}"
+        return list(self.docker.container.list(all=True, filters={"label": label}))
+
+    def remove(self, containers: Sequence[Container], grace_s: int) -> None:
+        """Stop (SIGTERM, then SIGKILL after `grace_s`) and remove."""
+        if containers:
+            self.docker.container.stop(list(containers), time=grace_s)
+            self.docker.container.remove(list(containers), force=True)
 
     def down(self) -> None:
         self.docker.compose.down(remove_orphans=True, quiet=True)
@@ -160,6 +194,7 @@ class ExitWatcher:
                             str(attributes.get("name", "?")),
                             str(event.actor.id if event.actor else ""),
                             int(attributes.get("exitCode", -1)),
+                            event.time,
                         )
                     )
             except DockerException as exc:  # the controller also polls exit codes: log and go on

@@ -247,11 +247,13 @@ def test_fresh_archives_everything_and_loses_nothing(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("keep")
     (tmp_path / "orders.csv").write_text("rows")
     (tmp_path / "journal" / "2026-11-27").mkdir(parents=True)
-    archived = archive_artifacts(tmp_path)
+    (tmp_path / "locks").mkdir()  # the lock the run holds stays where the next run looks for it
+    owner = (os.getuid(), os.getgid())
+    archived = archive_artifacts(tmp_path, owner)
     assert archived is not None and archived.parent == tmp_path / "archive"
     assert (archived / "orders.csv").read_text() == "rows" and (archived / "journal" / "2026-11-27").is_dir()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "archive"]
-    assert archive_artifacts(tmp_path) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "archive", "locks"]
+    assert archive_artifacts(tmp_path, owner) is None
 
 
 def test_a_config_directory_the_container_user_cannot_read_fails_the_filesystem_check(tmp_path: Path) -> None:

@@ -128,12 +128,28 @@ def outcome(
             "The live feed failed (an engine exited 4: no ticks past market_data.kite.silence_limit_s), "
             "and the session stopped the others."
         )
+    elif ended_by == "engine_hung":
+        notes.append(
+            "An engine stopped beating (hung, or its container paused) past controller.heartbeat_limit_s, "
+            "and the session stopped the day."
+        )
+    elif ended_by == "controller_failed":
+        notes.append(
+            "The session controller itself failed (a Docker error or a bug; its log says which): it stopped "
+            "the engines and ran this report."
+        )
     elif ended_by == "start_failed":
         notes.append("The containers did not start: nothing traded.")
     else:
         notes.append(f"The session ended by {ended_by}.")
     complete = bool(names)
     exits = {n: e.get("exit_code") for n, e in (session["engines"].items() if session else ())}
+    for name, entry in sorted(session["engines"].items()) if session else ():
+        for restart in entry.get("restarts") or ():
+            notes.append(
+                f"{name}: exited with code {restart['exit_code']} and was restarted by the controller at "
+                f"{str(restart['at'])[11:19]}; it resumed from its journal."
+            )
     for name in names:
         checkpoint = checkpoints.get(name)
         status = checkpoint["status"] if checkpoint else "missing"
