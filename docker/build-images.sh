@@ -51,20 +51,22 @@ write_env() {
 
 build_wheelhouse() {
   # The runtime dependencies exactly as pinned in pyproject.toml: the one list, read here, never copied.
-  local reqs want stamp="$WHEELHOUSE/.stamp" tmp
+  local reqs eod want stamp="$WHEELHOUSE/.stamp" tmp
   reqs=$("$PY" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))')
+  eod=$("$PY" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["eod"]))')
   local platform=(--only-binary=:all: --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64
     --python-version 3.11 --implementation cp --abi cp311)
-  want=$(printf '%s\n%s\n' "$reqs" "${platform[*]}" | cat - constraints.txt | sha256sum | cut -c1-16)
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$WHEELHOUSE/requirements.txt" ]; then return; fi
+  want=$(printf '%s\n%s\n%s\n' "$reqs" "$eod" "${platform[*]}" | cat - constraints.txt | sha256sum | cut -c1-16)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$WHEELHOUSE/requirements-eod.txt" ]; then return; fi
   log "downloading the runtime dependency wheels into build/wheelhouse"
   tmp="$WHEELHOUSE.tmp"
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  printf '%s\n' "$reqs" >"$tmp/requirements.txt"
+  printf '%s\n' "$reqs" >"$tmp/requirements.txt"        # the engine images
+  printf '%s\n' "$eod" >"$tmp/requirements-eod.txt"     # added in the eod image
   # (The grep drops pip's notes about this machine's configured local indexes that do not exist.)
   # constraints.txt pins the transitive dependencies too, so every build gets the same wheels.
-  "$PY" -m pip download -q --disable-pip-version-check "${platform[@]}" -d "$tmp" -r "$tmp/requirements.txt" \
+  "$PY" -m pip download -q --disable-pip-version-check "${platform[@]}" -d "$tmp" -r "$tmp/requirements.txt" -r "$tmp/requirements-eod.txt" \
     -c constraints.txt \
     2>&1 | { grep -v '^WARNING: Location .* is ignored' >&2 || true; }
   echo "$want" >"$tmp/.stamp"
@@ -111,6 +113,8 @@ main() {
   PAPERFLEET_BASE_IMAGE=$BASE PAPERFLEET_SOURCE_HASH=$hash \
     docker compose --profile single --profile eod build
   images_current "$hash" || { log "the build did not label every image with $hash"; exit 1; }
+  # The images this build replaced are left untagged: remove them (ours only, by their title label).
+  docker image prune -f --filter "label=org.opencontainers.image.title=paperfleet" >/dev/null
   log "built in $((SECONDS - start)) s: $(for r in "${ROLES[@]}"; do printf 'paperfleet-%s ' "$r"; done)"
 }
 main "$@"

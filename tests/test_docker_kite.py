@@ -183,11 +183,14 @@ def check_day(day: LayoutDay) -> None:
     def service(container: dict[str, Any]) -> str:
         return str(container["Config"]["Labels"]["com.docker.compose.service"])
 
-    engines = [c for c in day.inspected.values() if service(c) not in ("eod", "kite-emulator")]
+    engines = [c for c in day.inspected.values() if service(c) not in ("eod", "kite-emulator", "artifacts")]
     expected = set(ENGINES) if day.layout == "multi" else {"single"}
     assert {service(c) for c in engines} == expected
-    for eod in (c for c in day.inspected.values() if service(c) == "eod"):  # when caught running
-        assert "/secrets" not in {m["Destination"] for m in eod["Mounts"]}
+    for other in (
+        c for c in day.inspected.values() if service(c) in ("eod", "artifacts")
+    ):  # if caught running
+        assert "/secrets" not in {m["Destination"] for m in other["Mounts"]}
+        assert other["HostConfig"]["NetworkMode"] == "none"
     for container in engines:
         assert set(container["NetworkSettings"]["Networks"]) == {day.network}
         host = container["HostConfig"]
@@ -200,6 +203,14 @@ def check_day(day: LayoutDay) -> None:
     )
     assert network[0]["Internal"] is True
     assert CANARY not in json.dumps(list(day.inspected.values()))
+    images = sorted({c["Config"]["Image"] for c in day.inspected.values()})
+    history = "".join(
+        subprocess.run(
+            ["docker", "history", "--no-trunc", image], capture_output=True, text=True, check=True
+        ).stdout
+        for image in images
+    )
+    assert "paperfleet" in " ".join(images) and CANARY not in history
     assert CANARY not in result.stdout + result.stderr
     assert files_holding(artifacts, CANARY) == []
     assert files_holding(day.log_dir, CANARY) == []
