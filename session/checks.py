@@ -315,6 +315,7 @@ def check_docker(ctx: CheckContext) -> CheckResult:
             capture_output=True,
             text=True,
             check=False,
+            timeout=BUILD_TIMEOUT_S,  # a TimeoutExpired fails this check (run_checks)
         )
         if build.returncode != 0:
             return CheckResult(
@@ -329,6 +330,8 @@ def check_docker(ctx: CheckContext) -> CheckResult:
         reason += f"; images: {last[0].removeprefix('[images] ')}"
     return CheckResult("docker", Status.PASS, reason)
 
+
+BUILD_TIMEOUT_S = 1800  # a first build downloads the wheels and builds five images: minutes, not an hour
 
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("time", check_time),

@@ -19,7 +19,6 @@ import errno
 import fcntl
 import json
 import os
-import socket
 import sys
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -61,7 +60,7 @@ class Holder:
         elif program == "-c":
             program = "python -c"
         command = " ".join([program or "python", *args])
-        return cls(os.getpid(), socket.gethostname(), command, now_ist().isoformat(), project, token, engines)
+        return cls(os.getpid(), os.uname().nodename, command, now_ist().isoformat(), project, token, engines)
 
     def describe(self) -> str:
         where = f" in project {self.project}" if self.project else ""
