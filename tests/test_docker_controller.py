@@ -5,6 +5,7 @@ real scenario, on a real Docker engine with the project's images (marked `docker
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -112,6 +113,8 @@ def test_a_docker_error_mid_day_still_stops_the_engines_and_reports(
 
     monkeypatch.setattr(cli, "Compose", FailingInspect)
     environment = dict(os.environ)  # Compose exports compose.yaml's variables into this process
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level  # cli.main sets up its own logging on stderr
     try:
         args = ["run", "--config", str(day.config), "--project-name", day.project, "--layout", "multi"]
         code = cli.main([*args, "--speed", "100"])
@@ -122,6 +125,7 @@ def test_a_docker_error_mid_day_still_stops_the_engines_and_reports(
         assert record["exit_code"] == 1 and record["eod_exit_code"] == 0
         assert day.containers() == []
     finally:
+        root.handlers[:], root.level = handlers, level
         os.environ.clear()
         os.environ.update(environment)
         _remove(day.project)
