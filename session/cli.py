@@ -33,7 +33,7 @@ from engines.errors import ConfigError
 from engines.logs import setup_logging
 from session.checks import CheckContext, Status, run_checks
 from session.compose import Compose
-from session.controller import STOP_GRACE_S, DayPlan, DayRun, Layout, Timings, services_for
+from session.controller import STOP_GRACE_S, DayPlan, DayRun, Layout, Timings, docker_text, services_for
 from session.login import login
 
 log = logging.getLogger("session")
@@ -414,7 +414,7 @@ def take_the_day(root: Path, compose: Compose, owner: tuple[int, int]) -> Artifa
         log.warning(
             "the previous controller (%s) died; its containers could not be listed: %s",
             previous.describe(),
-            (exc.stderr or str(exc)).strip(),
+            docker_text(exc),
         )
     return lock
 

@@ -159,7 +159,7 @@ class DayRun:
         except Exception as exc:  # a Docker error, a bug: the day still stops cleanly and gets its report
             log.error(
                 "the controller failed (%s): stopping the engines, then the end-of-day job",
-                _docker_text(exc),
+                docker_text(exc),
                 exc_info=not isinstance(exc, DockerException),  # a bug: its traceback
             )
             ended_by = EndedBy.CONTROLLER_FAILED
@@ -190,14 +190,14 @@ class DayRun:
         try:
             return step()
         except Exception as exc:
-            log.error("could not %s: %s", what, _docker_text(exc))
+            log.error("could not %s: %s", what, docker_text(exc))
             return None
 
     def _start(self) -> list[Started]:
         try:
             started = self.compose.up(self.plan.services)
         except DockerException as exc:
-            log.error("could not start %s: %s", ", ".join(self.plan.services), _docker_text(exc))
+            log.error("could not start %s: %s", ", ".join(self.plan.services), docker_text(exc))
             return []
         self.timings.mark("containers up")
         for s in started:
@@ -339,7 +339,7 @@ class DayRun:
         try:
             self.compose.stop([s.container for s in still_running], STOP_GRACE_S)
         except DockerException as exc:
-            log.error("docker stop failed: %s", _docker_text(exc))
+            log.error("docker stop failed: %s", docker_text(exc))
         log.info(
             "stopped %s in %.1f s", ", ".join(s.service for s in still_running), time.monotonic() - began
         )
@@ -365,7 +365,7 @@ class DayRun:
                     self.plan.paths.root, relative, self.compose.logs(s.container).encode(), self.plan.owner
                 )
             except (OSError, DockerException) as exc:
-                log.warning("could not save the logs of %s: %s", s.service, _docker_text(exc))
+                log.warning("could not save the logs of %s: %s", s.service, docker_text(exc))
 
     def _record(
         self, started: list[Started], seen: Watch, ended_by: EndedBy, started_at: datetime
@@ -426,7 +426,8 @@ class DayRun:
         return 0
 
 
-def _docker_text(exc: BaseException) -> str:
+def docker_text(exc: BaseException) -> str:
+    """A docker failure in a line: its stderr, or that it timed out."""
     if isinstance(exc, DockerException):
         if exc.return_code == 124:
             return f"docker did not answer in time: {' '.join(exc.docker_command[-3:])}"

@@ -75,7 +75,6 @@ class Lock:
     """An flock on one lock file under artifacts/locks/, with its holder recorded in the file."""
 
     def __init__(self, root: Path, name: str, owner: Owner | None, create: bool = True) -> None:
-        self.path = root / LOCKS / f"{name}.lock"
         flags = os.O_RDWR | os.O_CREAT if create else os.O_RDONLY
         self._fd = open_file(root, f"{LOCKS}/{name}.lock", flags, owner)
 
@@ -109,9 +108,10 @@ class Lock:
 class ArtifactsLock:
     """What a process holds on an artifacts directory; released when it closes (or dies)."""
 
-    def __init__(self, locks: list[Lock], previous: Holder | None = None) -> None:
+    def __init__(self, locks: list[Lock], previous: Holder | None = None, token: str | None = None) -> None:
         self._locks = locks
         self.previous = previous  # a controller's: what held session.lock before (now dead), if anything
+        self.token = token  # a controller's: what its engines present
 
     @classmethod
     def for_session(cls, root: Path, project: str, owner: Owner | None) -> ArtifactsLock:
@@ -123,8 +123,9 @@ class ArtifactsLock:
             holders = [holder] if holder is not None and holder.token else _engine_holders(root, owner)
             raise ArtifactsBusy(_busy(root, holders))
         previous = lock.recorded()
-        lock.record(Holder.me(project=project, token=uuid.uuid4().hex))
-        return cls([lock], previous)
+        token = uuid.uuid4().hex
+        lock.record(Holder.me(project=project, token=token))
+        return cls([lock], previous, token)
 
     @classmethod
     def for_engines(cls, root: Path, engines: tuple[str, ...], owner: Owner | None = None) -> ArtifactsLock:
@@ -152,11 +153,6 @@ class ArtifactsLock:
             lock.record(Holder.me(engines=engines))
             locks.append(lock)
         return cls(locks)
-
-    @property
-    def token(self) -> str | None:
-        holder = self._locks[0].recorded() if self._locks else None
-        return holder.token if holder is not None else None
 
     def release(self) -> None:
         for lock in self._locks:
